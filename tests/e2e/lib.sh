@@ -1,0 +1,143 @@
+# tests/e2e/lib.sh - a small bash library for Berth's end-to-end test files (t_*.sh).
+# tests/e2e/run sources it, then one test file, in a fresh bash per file; the stack's variables
+# (BERTH_URL, BERTH_URLS, BERTH_PG, BERTH_S3_*, BERTH_STACK_DIR) are in the environment.
+#
+#   t_begin NAME                      name the current test (shown in every ok/not ok line)
+#   http METHOD URL [curl args...]    sets HTTP_STATUS, HTTP_BODY (a file), HTTP_REQ; headers
+#                                     are read with `hdr NAME` (case-insensitive, all values)
+#   body                              prints the last response body; `jqb FILTER` runs jq on it
+#   expect_status N                   expect_header NAME VALUE    expect_header_present NAME
+#   expect_oci_error CODE             the body is {"errors":[{"code":CODE,...},...]}
+#   expect_eq ACTUAL EXPECTED WHAT    ok WHAT    not_ok WHAT
+#   psql_q SQL                        runs SQL against $BERTH_PG (psql -tAX), prints the rows
+#
+# Assertions print "ok - TEST: WHAT" or "not ok - TEST: WHAT" (with the last request) and
+# return 0/1 (so `expect_status 201 || return` works). Counts accumulate across files in
+# $E2E_DIR/results (one line per assertion), read by the runner.
+# Test files must not `set -e` around assertions they expect to fail.
+
+export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost"
+
+if [ -z "${E2E_DIR:-}" ]; then
+    E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/berth-e2e-lib.XXXXXX")
+    export E2E_DIR
+fi
+mkdir -p "$E2E_DIR/http"
+T_NAME=${T_NAME:-unnamed}
+HTTP_STATUS=
+HTTP_REQ=
+HTTP_BODY="$E2E_DIR/http/body.$$"
+HTTP_HEADERS="$E2E_DIR/http/headers.$$"
+: > "$HTTP_BODY"
+: > "$HTTP_HEADERS"
+
+t_begin() {
+    T_NAME=$1
+    HTTP_REQ=
+    echo "# $T_NAME"
+}
+
+_e2e_record() { # ok|fail
+    echo "$1 $T_NAME" >> "$E2E_DIR/results"
+}
+
+ok() {
+    _e2e_record ok
+    echo "ok - $T_NAME: $*"
+    return 0
+}
+
+not_ok() {
+    _e2e_record fail
+    echo "not ok - $T_NAME: $*"
+    if [ -n "$HTTP_REQ" ]; then
+        echo "#   last request: $HTTP_REQ -> ${HTTP_STATUS:-no response}"
+        if [ -s "$HTTP_BODY" ]; then
+            echo "#   body: $(head -c 400 "$HTTP_BODY" | tr -d '\r' | tr '\n' ' ')"
+        fi
+    fi
+    return 1
+}
+
+# http METHOD URL [curl args...]; HEAD uses --head so curl does not wait for a body
+http() {
+    local method=$1 url=$2 raw="$E2E_DIR/http/raw.$$"
+    shift 2
+    local -a m=(-X "$method")
+    [ "$method" = HEAD ] && m=(--head)
+    HTTP_REQ="$method $url"
+    : > "$HTTP_BODY"
+    HTTP_STATUS=$(curl -sS -m "${E2E_HTTP_TIMEOUT:-60}" "${m[@]}" -D "$raw" -o "$HTTP_BODY" \
+        -w '%{http_code}' "$@" "$url" 2>"$E2E_DIR/http/curl-err.$$") || true
+    [ "$HTTP_STATUS" = 000 ] && HTTP_STATUS=
+    # keep the last header block (after redirects), names lowercased, CRs stripped
+    awk '{ sub(/\r$/, "") }
+         /^HTTP\// { n = 0; delete h; next }
+         /^[^ \t:]+:/ { i = index($0, ":"); v = substr($0, i + 1); sub(/^[ \t]+/, "", v)
+                        h[++n] = tolower(substr($0, 1, i - 1)) ":" v }
+         END { for (k = 1; k <= n; k++) print h[k] }' "$raw" > "$HTTP_HEADERS" 2>/dev/null \
+        || : > "$HTTP_HEADERS"
+    rm -f "$raw"
+    if [ -z "$HTTP_STATUS" ]; then
+        echo "#   curl: $(head -c 300 "$E2E_DIR/http/curl-err.$$")"
+    fi
+    return 0
+}
+
+# hdr NAME: every value of response header NAME, one per line (empty if absent)
+hdr() {
+    local want
+    want=$(printf '%s' "$1" | tr '[:upper:]' '[:lower:]')
+    awk -v n="$want" '{ i = index($0, ":") }
+                      substr($0, 1, i - 1) == n { print substr($0, i + 1) }' "$HTTP_HEADERS"
+}
+
+body() { cat "$HTTP_BODY"; }
+jqb() { jq -r "$@" < "$HTTP_BODY"; }
+
+expect_status() {
+    if [ "$HTTP_STATUS" = "$1" ]; then
+        ok "$HTTP_REQ -> $1"
+    else
+        not_ok "$HTTP_REQ: status ${HTTP_STATUS:-none}, expected $1"
+    fi
+}
+
+expect_header() { # NAME VALUE: some value of NAME equals VALUE exactly
+    local v
+    while IFS= read -r v; do
+        if [ "$v" = "$2" ]; then ok "header $1: $2"; return; fi
+    done < <(hdr "$1")
+    not_ok "header $1: got '$(hdr "$1" | paste -sd'|')', expected '$2'"
+}
+
+expect_header_present() {
+    if [ -n "$(hdr "$1")" ]; then
+        ok "header $1 present"
+    else
+        not_ok "header $1 missing"
+    fi
+}
+
+expect_oci_error() { # CODE: one of errors[].code is CODE
+    local codes
+    codes=$(jq -r '.errors[]?.code' < "$HTTP_BODY" 2>/dev/null | paste -sd, -)
+    if jq -e --arg c "$1" '.errors | type == "array" and any(.[]; .code == $c)' \
+        < "$HTTP_BODY" >/dev/null 2>&1; then
+        ok "OCI error $1"
+    else
+        not_ok "OCI error: got '${codes:-no errors[] body}', expected $1"
+    fi
+}
+
+expect_eq() { # ACTUAL EXPECTED WHAT
+    if [ "$1" = "$2" ]; then
+        ok "$3"
+    else
+        not_ok "$3: got '$1', expected '$2'"
+    fi
+}
+
+psql_q() {
+    psql -tAX -v ON_ERROR_STOP=1 "$BERTH_PG" -c "$1"
+}
