@@ -357,6 +357,16 @@ queue_answer(http_req_t *req)
     return r;
 }
 
+static int
+has_body(http_req_t *req)
+{
+    const char *cl = http_header(req, "Content-Length");
+
+    if (cl != NULL)
+        return strcmp(cl, "0") != 0;
+    return http_header(req, "Transfer-Encoding") != NULL;
+}
+
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size,
@@ -372,9 +382,13 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
         *con_cls = req;
         log_set_request(req->id);
         route_begin(req);
-        /* Answer at once only when the router already decided; otherwise
-         * wait for the body (MHD sends 100 Continue when asked). */
-        return req->responded ? queue_answer(req) : MHD_YES;
+        /* An answer queued now makes MHD drop the rest of the request and
+         * close the connection. That is right when a body is coming that we
+         * do not want; otherwise answer on the next call, keeping the
+         * connection alive. */
+        if (req->responded && has_body(req))
+            return queue_answer(req);
+        return MHD_YES;
     }
     log_set_request(req->id);
     if (*upload_data_size > 0) {

@@ -24,16 +24,16 @@
 #include "s3.h"
 #include "sigv4.h"
 
-#define S3_POOL_MAX 16           /* idle easy handles kept (each holds its connections) */
-#define S3_BODY_MAX (64 * 1024)  /* answer bytes kept for XML parsing; the rest is dropped */
-#define S3_KEY_MAX 1024          /* S3's own limit on key length */
+#define S3_POOL_MAX 16          /* idle easy handles kept (each holds its connections) */
+#define S3_BODY_MAX (64 * 1024) /* answer bytes kept for XML parsing; the rest is dropped */
+#define S3_KEY_MAX 1024         /* S3's own limit on key length */
 #define S3_PATH_MAX 2048
 #define S3_URL_MAX 8192
 #define S3_QUERY_MAX 1024
 #define S3_CODE_MAX 64
 #define S3_ETAG_MAX 256
 #define S3_HEADER_MAX 512
-#define S3_BACKOFF_MS 100        /* first retry delay; doubles per attempt */
+#define S3_BACKOFF_MS 100 /* first retry delay; doubles per attempt */
 #define S3_BACKOFF_CAP_MS 5000
 #define S3_MAX_PARTS 10000
 
@@ -824,6 +824,12 @@ report(const s3_op_t *op, const s3_resp_t *r, int rc, int attempts, gw_error_t *
  * Runs `op` with retries. Bodies are hashed once; each attempt is signed
  * afresh. A GET whose bytes already reached the reader is never repeated,
  * since the reader cannot take them back. The caller frees resp->body.
+ *
+ * TODO(s3): a GET cut off mid-body is not resumed with a Range from the last
+ * byte delivered; the caller sees GW_EUNAVAILABLE and must start over.
+ * TODO(s3): a CompleteMultipartUpload whose success answer was lost is retried
+ * and then gets NoSuchUpload (GW_ENOTFOUND) although the object exists;
+ * callers should HEAD the key before treating that as a failure.
  */
 static int
 perform(s3_client_t *c, const s3_op_t *op, s3_resp_t *resp, gw_error_t *err)

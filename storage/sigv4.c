@@ -18,8 +18,8 @@
 #include "gw_error.h"
 #include "sigv4.h"
 
-#define SECRET_MAX 256   /* longest secret key accepted; AWS keys are 40 bytes */
-#define SCOPE_MAX 256    /* date/region/service/aws4_request */
+#define SECRET_MAX 256     /* longest secret key accepted; AWS keys are 40 bytes */
+#define SCOPE_MAX 256      /* date/region/service/aws4_request */
 #define EXPIRES_MAX 604800 /* seven days: the longest validity S3 accepts */
 
 /* A bounded writer: appends until full, then only remembers that it overflowed. */
