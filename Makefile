@@ -32,6 +32,8 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/migrations.o
 MIGRATIONS := $(sort $(wildcard storage/migrations/*.sql))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+E2E_SRC  := $(wildcard tests/e2e/*.c)
+E2E_BIN  := $(E2E_SRC:tests/e2e/%.c=$(BUILD)/tests/e2e_%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
 .PHONY: all deps test test-unit test-e2e test-asan run stop fuzz bench clean format-check lint
@@ -66,10 +68,14 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libberth.a $(wildcard include/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< $(BUILD)/libberth.a $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/e2e_%: tests/e2e/%.c $(BUILD)/libberth.a $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libberth.a $(LDLIBS)
+
 test-unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)
 
-test-e2e: all
+test-e2e: all $(E2E_BIN)
 	@BERTH_BIN=$(BUILD) tests/e2e/run
 
 test: deps

@@ -251,6 +251,17 @@ store_object(upload_t *u)
     }
     rc = s3_multipart_complete(app->s3, u->m.object_key, u->m.s3_upload_id, etags, n, err);
     free(etags);
+    if (rc == GW_ENOTFOUND) {
+        /* A retried Complete whose first answer was lost finds no upload:
+         * the object tells whether S3 completed it after all. */
+        uint64_t size = 0;
+        if (s3_head_object(app->s3, u->m.object_key, &size, err) == GW_OK &&
+            size == (uint64_t)u->m.offset) {
+            rc = GW_OK;
+        } else {
+            rc = gw_error_internal(err, GW_ERR, "multipart upload vanished");
+        }
+    }
     if (rc == GW_OK)
         u->m.s3_upload_id[0] = '\0'; /* nothing left to abort */
     return rc;
