@@ -15,6 +15,7 @@
 
 #include "db.h"
 #include "digest.h"
+#include "ref.h"
 
 #define META_KEY_MAX 128
 #define META_S3_ID_MAX 512
@@ -171,6 +172,97 @@ int meta_repo_list(db_conn_t *db, const char *last, int limit, db_res_t **res,
 int meta_referrers(db_conn_t *db, const char *name, const char *digest,
                    const char *artifact_type, const char *last, int limit, db_res_t **res,
                    gw_error_t *err);
+
+/* Project permission bits (members.perms). */
+#define META_PERM_PULL 1u
+#define META_PERM_PUSH 2u
+#define META_PERM_DELETE 4u
+#define META_PERM_ADMIN 8u
+#define META_PERM_ALL 15u
+
+/** An account (a person or a robot) as the authenticator needs it. */
+typedef struct meta_account {
+    int64_t id;
+    char name[REF_NAME_MAX + 1];
+    int robot;
+    int admin;
+    int expired; /* expires_at has passed */
+    char password_hash[256];
+} meta_account_t;
+
+/** Loads account `name`; GW_ENOTFOUND when there is none. */
+int meta_account_get(db_conn_t *db, const char *name, meta_account_t *out, gw_error_t *err);
+
+/**
+ * What `account_id` (0: anonymous) may do in project `project`: sets *exists,
+ * *is_public and *perms (membership bits; 0 when none).
+ */
+int meta_project_access(db_conn_t *db, const char *project, int64_t account_id, int *exists,
+                        int *is_public, unsigned *perms, gw_error_t *err);
+
+/**
+ * Creates an account. `kind` is "user" or "robot"; `expires_in_s` (robots) 0 = never.
+ * GW_EEXISTS when the name is taken. Sets *id.
+ */
+int meta_account_create(db_conn_t *db, const char *name, const char *kind,
+                        const char *password_hash, int admin, int64_t expires_in_s,
+                        const char *description, int64_t *id, gw_error_t *err);
+
+/** Replaces an account's password hash; GW_ENOTFOUND when there is none. */
+int meta_account_set_password(db_conn_t *db, const char *name, const char *password_hash,
+                              gw_error_t *err);
+
+/** Deletes an account; GW_ENOTFOUND when there is none. */
+int meta_account_delete(db_conn_t *db, const char *name, gw_error_t *err);
+
+/**
+ * Lists accounts of `kind` ("user" or "robot") after name `last`, at most `limit`.
+ * Columns: name, is_admin, expires_at (ISO 8601 or ""), description, created_at,
+ * and for robots the projects and permission bits as "proj:perms,proj:perms".
+ */
+int meta_account_list(db_conn_t *db, const char *kind, const char *last, int limit,
+                      db_res_t **res, gw_error_t *err);
+
+/** Creates a project; GW_EEXISTS when it exists. */
+int meta_project_create(db_conn_t *db, const char *name, int is_public, gw_error_t *err);
+
+/** Sets a project's visibility; GW_ENOTFOUND when there is none. */
+int meta_project_set_public(db_conn_t *db, const char *name, int is_public, gw_error_t *err);
+
+/**
+ * Deletes an empty project: GW_ENOTFOUND when there is none, GW_ECONFLICT when
+ * it still has repositories.
+ */
+int meta_project_delete(db_conn_t *db, const char *name, gw_error_t *err);
+
+/**
+ * Lists projects after `last`, at most `limit`; when `account_id` is not 0 and
+ * `all` is 0, only public ones and those the account is a member of.
+ * Columns: name, public, repository count, created_at.
+ */
+int meta_project_list(db_conn_t *db, int64_t account_id, int all, const char *last, int limit,
+                      db_res_t **res, gw_error_t *err);
+
+/** Grants `perms` in `project` to `account` (replacing earlier bits); 0 removes. */
+int meta_member_set(db_conn_t *db, const char *project, const char *account, unsigned perms,
+                    gw_error_t *err);
+
+/** Lists a project's members: name, kind, perms. */
+int meta_member_list(db_conn_t *db, const char *project, db_res_t **res, gw_error_t *err);
+
+/** Lists repositories of `project` after `last`: name, tag count, created_at. */
+int meta_repo_list_project(db_conn_t *db, const char *project, const char *last, int limit,
+                           db_res_t **res, gw_error_t *err);
+
+/** Deletes repository `name` with its manifests and tags; blobs are queued for GC. */
+int meta_repo_delete(db_conn_t *db, const char *name, int gc_delay_s, gw_error_t *err);
+
+/**
+ * Lists manifests of repository `name` after digest `last`: digest, media_type,
+ * size, tags (comma-separated), created_at.
+ */
+int meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit,
+                       db_res_t **res, gw_error_t *err);
 
 /** True when `s` is a canonical lowercase UUID (8-4-4-4-12 hex). */
 int meta_uuid_valid(const char *s);

@@ -17,10 +17,17 @@
 #define LEASE "interval '2 minutes'"
 
 static db_query_t q_repo_get = DB_QUERY("SELECT id FROM repositories WHERE name = $1");
+/* A repository's project (its first path component) is created with it, private;
+ * who may create one is the token service's decision, made before. */
 static db_query_t q_repo_ensure = DB_QUERY(
-    "WITH ins AS (INSERT INTO repositories (name) VALUES ($1)"
+    "WITH old AS (SELECT id FROM repositories WHERE name = $1),"
+    " p AS (INSERT INTO projects (name) SELECT split_part($1, '/', 1)"
+    "  WHERE NOT EXISTS (SELECT 1 FROM old)"
+    "  ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id),"
+    " ins AS (INSERT INTO repositories (name, project_id) SELECT $1, id FROM p"
     "  ON CONFLICT (name) DO NOTHING RETURNING id)"
-    " SELECT id FROM ins UNION ALL SELECT id FROM repositories WHERE name = $1 LIMIT 1");
+    " SELECT id FROM old UNION ALL SELECT id FROM ins"
+    " UNION ALL SELECT id FROM repositories WHERE name = $1 LIMIT 1");
 static db_query_t q_blob_in_repo = DB_QUERY(
     "SELECT b.size, b.object_key FROM repositories r"
     " JOIN repository_blobs rb ON rb.repository_id = r.id"
@@ -116,9 +123,18 @@ int
 meta_repo_ensure(db_conn_t *db, const char *name, int64_t *id, gw_error_t *err)
 {
     db_params_t p = {0};
+    int rc;
 
     db_param_text(&p, name);
-    return one_int(db, &q_repo_ensure, &p, id, err);
+    rc = one_int(db, &q_repo_ensure, &p, id, err);
+    /* Clients push layers in parallel: when another request created the row
+     * after this statement's snapshot, the insert yields nothing and the
+     * row is not yet visible; a second statement sees it. */
+    if (rc == GW_ENOTFOUND)
+        rc = one_int(db, &q_repo_ensure, &p, id, err);
+    if (rc == GW_ENOTFOUND)
+        rc = gw_error_internal(err, GW_ECONFLICT, "repository creation raced");
+    return rc;
 }
 
 int

@@ -1,0 +1,217 @@
+# tests/e2e/t_011_blob_chunked.sh - chunked uploads (PATCH with Content-Range, then PUT):
+# chunks of 1 byte, of 1 MiB, of 5 MiB + 1, a 17 MiB blob in uneven chunks, a final PUT
+# carrying the last chunk, an upload whose requests alternate between the two gateways,
+# GET <location> progress (204 + Range) in between, the tail kept in PostgreSQL under 5 MiB,
+# and cancelling with DELETE (404 BLOB_UPLOAD_UNKNOWN after, no row, multipart aborted).
+# Every completed blob is read back through the 307 and compared byte for byte.
+# Sourced by tests/e2e/run after lib.sh.
+
+REPO=e2e/t011-chunked
+W=$(mktemp -d "$E2E_DIR/t011.XXXXXX")
+MIB=1048576
+G1=${BERTH_URLS%% *}
+G2=${BERTH_URLS##* }
+EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
+
+# ---- helpers (each t_01x file carries its own copy)
+digest_of() { # FILE [sha256|sha512]
+    local a=${2:-sha256}
+    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
+}
+mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
+with_q() { # URL PARAM: URL with PARAM appended to its query
+    case $1 in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac
+}
+abs_url() { # BASE LOCATION: LOCATION made absolute against BASE
+    case $2 in http://*|https://*) echo "$2" ;; *) echo "$1$2" ;; esac
+}
+on_gw() { # BASE URL: URL's path and query on gateway BASE
+    local rest=${2#http://}
+    echo "$1/${rest#*/}"
+}
+upload_start() { # BASE REPO [QUERY]: POST, sets UP_URL (absolute Location) and UP_ID
+    http POST "$1/v2/$2/blobs/uploads/${3:+?$3}"
+    UP_URL=
+    UP_ID=
+    expect_status 202 || return 1
+    UP_URL=$(abs_url "$1" "$(hdr Location)")
+    UP_ID=$(hdr Docker-Upload-UUID)
+}
+upload_rows() { psql_q "select count(*) from uploads where id::text = '$1'"; }
+blob_rows() { psql_q "select count(*) from blobs where digest = '$1'"; }
+expect_created() { # REPO DIGEST: the last answer is the spec's 201 for that blob
+    expect_status 201 || return 1
+    expect_header Location "/v2/$1/blobs/$2"
+    expect_header Docker-Content-Digest "$2"
+}
+head_check() { # BASE REPO DIGEST SIZE
+    http HEAD "$1/v2/$2/blobs/$3"
+    expect_status 200 || return 1
+    expect_header Content-Length "$4"
+    expect_header Docker-Content-Digest "$3"
+}
+readback() { # BASE REPO DIGEST FILE: GET -> 307; the Location, fetched plainly, gives FILE
+    local loc
+    http GET "$1/v2/$2/blobs/$3"
+    expect_status 307 || return 1
+    loc=$(hdr Location)
+    rm -f "$W/readback"
+    if [ -z "$loc" ]; then
+        not_ok "307 without Location"
+    elif ! curl -sf -m 60 -o "$W/readback" "$loc"; then
+        not_ok "fetching the 307 Location failed: $loc"
+    elif cmp -s "$W/readback" "$4"; then
+        ok "bytes read back through the 307 equal the uploaded $(stat -c %s "$4") bytes"
+    else
+        not_ok "bytes read back differ ($(stat -c %s "$W/readback") vs $(stat -c %s "$4"))"
+    fi
+}
+s3_multipart_count() { # KEY: multipart uploads in progress under KEY (empty if S3 failed)
+    local out
+    out=$(curl -s -m 30 --aws-sigv4 "aws:amz:us-east-1:s3" \
+        -u "$BERTH_S3_ACCESS_KEY:$BERTH_S3_SECRET_KEY" -H "x-amz-content-sha256: $EMPTY_SHA" \
+        "$BERTH_S3_ENDPOINT/$BERTH_S3_BUCKET?prefix=${1//\//%2F}&uploads=") || return 0
+    case $out in
+        *ListMultipartUploadsResult*) printf '%s' "$out" | grep -o '<UploadId>' | wc -l ;;
+    esac
+}
+# send_chunk BASE FILE OFF LEN: PATCH bytes [OFF, OFF+LEN) of FILE with Content-Range to
+# UP_URL's path on gateway BASE; expects 202 and Range 0-<OFF+LEN-1>; follows Location
+send_chunk() {
+    local base=$1 f=$2 off=$3 len=$4 end=$(($3 + $4 - 1))
+    tail -c +$((off + 1)) "$f" | head -c "$len" > "$W/chunk"
+    http PATCH "$(on_gw "$base" "$UP_URL")" -H "Content-Range: $off-$end" \
+        -H 'Content-Type: application/octet-stream' --data-binary "@$W/chunk"
+    expect_status 202 || return 1
+    expect_header Range "0-$end"
+    [ -n "$(hdr Location)" ] && UP_URL=$(abs_url "$base" "$(hdr Location)")
+    return 0
+}
+progress() { # BASE OFFSET: GET <location> on BASE gives 204 and Range 0-<OFFSET-1>
+    http GET "$(on_gw "$1" "$UP_URL")"
+    expect_status 204
+    expect_header Range "0-$(($2 - 1))"
+    expect_header Docker-Upload-UUID "$UP_ID"
+}
+finish() { # BASE FILE REPO [final-chunk-file]: PUT ?digest=, then check and read back
+    local d size
+    d=$(digest_of "$2")
+    size=$(stat -c %s "$2")
+    if [ -n "${4:-}" ]; then
+        http PUT "$(with_q "$(on_gw "$1" "$UP_URL")" "digest=$d")" --data-binary "@$4"
+    else
+        http PUT "$(with_q "$(on_gw "$1" "$UP_URL")" "digest=$d")"
+    fi
+    expect_created "$3" "$d" || return 1
+    expect_eq "$(upload_rows "$UP_ID")" 0 "uploads row gone after the PUT"
+    expect_eq "$(blob_rows "$d")" 1 "one blobs row"
+    head_check "$1" "$3" "$d" "$size"
+    readback "$1" "$3" "$d" "$2"
+}
+tail_ok() { # the stored tail stays under 5 MiB (DESIGN.md section 4)
+    local t
+    t=$(psql_q "select length(tail) from uploads where id::text = '$UP_ID'")
+    if [ -n "$t" ] && [ "$t" -lt $((5 * MIB)) ]; then
+        ok "stored tail $t bytes < 5 MiB"
+    else
+        not_ok "stored tail '${t:-no row}' not under 5 MiB"
+    fi
+}
+
+# ---- 1-byte chunks
+t_begin chunked-1-byte
+mkblob "$W/b1" 12
+if upload_start "$G1" "$REPO"; then
+    for i in $(seq 0 11); do
+        send_chunk "$G1" "$W/b1" "$i" 1 || break
+        [ "$i" = 5 ] && progress "$G1" 6
+    done
+    expect_eq "$(psql_q "select \"offset\" from uploads where id::text = '$UP_ID'")" 12 \
+        "uploads.offset after 12 chunks"
+    finish "$G1" "$W/b1" "$REPO"
+fi
+
+# ---- 1 MiB chunks (7 MiB: the tail reaches 5 MiB and becomes a part), last one in the PUT
+t_begin chunked-1-mib
+mkblob "$W/m1" $((7 * MIB + 300))
+if upload_start "$G1" "$REPO"; then
+    for i in $(seq 0 6); do
+        send_chunk "$G1" "$W/m1" $((i * MIB)) "$MIB" || break
+        tail_ok
+    done
+    progress "$G1" $((7 * MIB))
+    tail -c 300 "$W/m1" > "$W/m1.last"
+    finish "$G1" "$W/m1" "$REPO" "$W/m1.last"
+fi
+
+# ---- 5 MiB + 1 chunks
+t_begin chunked-5-mib-plus-1
+C=$((5 * MIB + 1))
+mkblob "$W/m5" $((3 * C))
+if upload_start "$G1" "$REPO"; then
+    for i in 0 1 2; do
+        send_chunk "$G1" "$W/m5" $((i * C)) "$C" || break
+        tail_ok
+    done
+    progress "$G1" $((3 * C))
+    finish "$G1" "$W/m5" "$REPO"
+fi
+
+# ---- 17 MiB in uneven chunks: 3 MiB, 9 MiB (crosses a part inside a request), 5 MiB
+t_begin chunked-17-mib
+mkblob "$W/m17" $((17 * MIB))
+if upload_start "$G1" "$REPO"; then
+    send_chunk "$G1" "$W/m17" 0 $((3 * MIB)) &&
+        progress "$G1" $((3 * MIB)) &&
+        send_chunk "$G1" "$W/m17" $((3 * MIB)) $((9 * MIB)) &&
+        tail_ok &&
+        send_chunk "$G1" "$W/m17" $((12 * MIB)) $((5 * MIB)) &&
+        tail_ok &&
+        progress "$G1" $((17 * MIB))
+    finish "$G1" "$W/m17" "$REPO"
+fi
+
+# ---- requests alternating between the two gateways
+t_begin chunked-two-gateways
+C=$((2 * MIB + 1234))
+mkblob "$W/alt" $((4 * C + 77))
+if [ "$G1" = "$G2" ]; then
+    not_ok "BERTH_URLS names one gateway only: '$BERTH_URLS'"
+elif upload_start "$G1" "$REPO"; then
+    for i in 0 1 2 3; do
+        if [ $((i % 2)) = 0 ]; then gw=$G1 other=$G2; else gw=$G2 other=$G1; fi
+        send_chunk "$gw" "$W/alt" $((i * C)) "$C" || break
+        progress "$other" $(((i + 1) * C))
+    done
+    tail -c 77 "$W/alt" > "$W/alt.last"
+    finish "$G2" "$W/alt" "$REPO" "$W/alt.last"
+    head_check "$G1" "$REPO" "$(digest_of "$W/alt")" $((4 * C + 77))
+fi
+
+# ---- cancel with DELETE: row gone, multipart aborted, the upload unknown afterwards
+t_begin chunked-cancel
+mkblob "$W/cancel" $((6 * MIB))
+if upload_start "$G1" "$REPO"; then
+    send_chunk "$G1" "$W/cancel" 0 100
+    send_chunk "$G1" "$W/cancel" 100 $((6 * MIB - 100))
+    KEY=$(psql_q "select object_key from uploads where id::text = '$UP_ID'")
+    expect_eq "$(s3_multipart_count "$KEY")" 1 "one multipart upload in S3 for $KEY"
+    http DELETE "$UP_URL"
+    expect_status 204
+    http GET "$UP_URL"
+    expect_status 404
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
+    expect_eq "$(upload_rows "$UP_ID")" 0 "no uploads row after DELETE"
+    expect_eq "$(s3_multipart_count "$KEY")" 0 "the multipart upload was aborted"
+    http PATCH "$UP_URL" -H 'Content-Range: 6291456-6291460' --data-binary 12345
+    expect_status 404
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
+    http PUT "$(with_q "$UP_URL" "digest=$(digest_of "$W/cancel")")"
+    expect_status 404
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
+    http DELETE "$UP_URL"
+    expect_status 404
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
+    expect_eq "$(blob_rows "$(digest_of "$W/cancel")")" 0 "no blobs row for the cancelled blob"
+fi
+rm -rf "$W"
