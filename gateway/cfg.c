@@ -60,6 +60,19 @@ static const setting_t settings[] = {
     S("BERTH_MAX_CONNECTIONS", T_INT, max_connections, "1024", 1, 65536,
       "client connections at once"),
     S("BERTH_LOG_LEVEL", T_STR, log_level, "info", 0, 0, "debug, info, warn or error"),
+    S("BERTH_TLS_CERT", T_STR, tls_cert, "", 0, 0,
+      "PEM certificate chain: serve HTTPS (empty: plain HTTP behind a TLS proxy)"),
+    S("BERTH_TLS_KEY", T_STR, tls_key, "", 0, 0, "PEM private key for BERTH_TLS_CERT"),
+    S("BERTH_AUTH", T_STR, auth, "token", 0, 0,
+      "token: Docker token auth and permissions; none: anyone may do anything"),
+    S("BERTH_TOKEN_KEY", T_STR, token_key, "", 0, 0,
+      "EC P-256 private key (PEM) that signs and verifies tokens, same on every gateway"),
+    S("BERTH_TOKEN_ISSUER", T_STR, token_issuer, "berth-token", 0, 0, "token issuer (iss)"),
+    S("BERTH_TOKEN_SERVICE", T_STR, token_service, "berth", 0, 0,
+      "service name clients ask tokens for (aud)"),
+    S("BERTH_TOKEN_REALM", T_STR, token_realm, "", 0, 0,
+      "token endpoint URL in challenges; empty: <scheme>://<Host>/auth/token"),
+    S("BERTH_TOKEN_TTL", T_INT, token_ttl_s, "300", 60, 86400, "seconds a token is valid"),
 };
 
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -120,6 +133,11 @@ load_file(cfg_t *c, const char *file, FILE *errout)
         const setting_t *s;
 
         lineno++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            fprintf(errout, "berthd: %s:%d: line too long\n", file, lineno);
+            rc = -1;
+            break;
+        }
         line[strcspn(line, "\r\n")] = '\0';
         if (line[0] == '#' || line[0] == '\0')
             continue;

@@ -30,6 +30,8 @@ typedef struct query_collect {
     int n;
 } query_collect_t;
 
+static char *tls_cert_pem, *tls_key_pem;
+
 static void make_request_id(http_req_t *req);
 static void req_free(http_req_t *req);
 
@@ -459,26 +461,74 @@ parse_listen(const char *listen, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
+/* Reads a whole PEM file into a NUL-terminated buffer; caller frees. */
+static char *
+read_pem(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long len;
+
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && len < 1024 * 1024 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1)) != NULL) {
+        if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+            free(buf);
+            buf = NULL;
+        } else {
+            buf[len] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
 int
 http_server_start(app_t *app, void **out, gw_error_t *err)
 {
     struct sockaddr_in sa;
     struct MHD_Daemon *d;
+    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                     MHD_USE_ERROR_LOG;
+    char *cert = NULL, *key = NULL;
+    int tls = app->cfg.tls_cert[0] != '\0';
 
     *out = NULL;
     if (parse_listen(app->cfg.listen, &sa) != 0)
         return gw_error_internal(err, GW_EINVALID, "bad BERTH_LISTEN %s", app->cfg.listen);
-    d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                             MHD_USE_ERROR_LOG,
-                         0, NULL, NULL, on_access, app, MHD_OPTION_SOCK_ADDR, &sa,
+    if (tls) {
+        cert = read_pem(app->cfg.tls_cert);
+        key = read_pem(app->cfg.tls_key);
+        if (cert == NULL || key == NULL) {
+            free(cert);
+            free(key);
+            return gw_error_internal(err, GW_EINVALID, "cannot read BERTH_TLS_CERT/KEY");
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, app,
+                         MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
+                         MHD_OPTION_SOCK_ADDR, &sa,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
                          MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                          MHD_OPTION_END);
-    if (d == NULL)
+    if (d == NULL) {
+        free(cert);
+        free(key);
         return gw_error_internal(err, GW_ERR, "cannot listen on %s", app->cfg.listen);
+    }
+    /* MHD keeps pointing at the PEM text; it lives as long as the daemon. */
+    tls_cert_pem = cert;
+    tls_key_pem = key;
     *out = d;
     return GW_OK;
 }
@@ -488,4 +538,7 @@ http_server_stop(void *server)
 {
     if (server != NULL)
         MHD_stop_daemon(server);
+    free(tls_cert_pem);
+    free(tls_key_pem);
+    tls_cert_pem = tls_key_pem = NULL;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "auth.h"
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
@@ -63,6 +64,8 @@ open_stores(app_t *app, int migrate, gw_error_t *err)
     }
     if (rc == GW_OK)
         rc = s3_client_new(&app->s3, &s3, err);
+    if (rc == GW_OK)
+        rc = auth_init(app, err);
     return rc;
 }
 
@@ -121,6 +124,7 @@ main(int argc, char **argv)
 cleanup:
     worker_stop();
     http_server_stop(server);
+    auth_free(&app);
     s3_client_free(app.s3);
     db_pool_free(app.db);
     cfg_free(&app.cfg);

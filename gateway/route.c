@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "auth.h"
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
@@ -35,6 +36,22 @@ unsupported(http_req_t *req)
               req->method_str);
 }
 
+/* What the method asks of the repository: reads pull, deletes delete,
+ * everything else (uploads, manifest PUT) push. */
+static unsigned
+needed_actions(const http_req_t *req)
+{
+    switch (req->method) {
+    case HTTP_GET:
+    case HTTP_HEAD:
+        return req->ref.route == REF_ROUTE_UPLOAD ? AUTH_PUSH : AUTH_PULL;
+    case HTTP_DELETE:
+        return req->ref.route == REF_ROUTE_UPLOAD ? AUTH_PUSH : AUTH_DELETE;
+    default:
+        return AUTH_PUSH;
+    }
+}
+
 static void
 route_v2(http_req_t *req)
 {
@@ -47,14 +64,16 @@ route_v2(http_req_t *req)
             unsupported(req);
             return;
         }
-        http_respond(req, 200, "application/json", "{}", 2, 0);
+        if (auth_require(req, NULL, 0) == GW_OK)
+            http_respond(req, 200, "application/json", "{}", 2, 0);
         return;
     case REF_ROUTE_CATALOG:
         if (m != HTTP_GET) {
             unsupported(req);
             return;
         }
-        listing_catalog(req);
+        if (auth_require_catalog(req) == GW_OK)
+            listing_catalog(req);
         return;
     case REF_ROUTE_INVALID:
         http_fail(req, GW_ENOTFOUND, 404, OCI_NAME_UNKNOWN, "no such endpoint");
@@ -67,6 +86,8 @@ route_v2(http_req_t *req)
         return;
     }
     req->log_repo = r->name;
+    if (auth_require(req, r->name, needed_actions(req)) != GW_OK)
+        return;
     switch (r->route) {
     case REF_ROUTE_TAGS:
         if (m != HTTP_GET && m != HTTP_HEAD) {
@@ -121,6 +142,14 @@ route_begin(http_req_t *req)
 {
     if (strcmp(req->path, "/healthz") == 0) {
         health(req);
+        return;
+    }
+    if (strcmp(req->path, "/auth/token") == 0) {
+        auth_token_handle(req);
+        return;
+    }
+    if (strncmp(req->path, "/api/v1/", 8) == 0 || strcmp(req->path, "/api/v1") == 0) {
+        api_handle(req);
         return;
     }
     if (strncmp(req->path, "/v2", 3) != 0 || (req->path[3] != '/' && req->path[3] != '\0')) {

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "digest.h"
 #include "handlers.h"
 #include "log.h"
@@ -521,9 +522,11 @@ try_mount(http_req_t *req, const char *digest, const char *from)
     int64_t size, repo_id;
     int rc;
 
+    /* Not mountable (or the caller may not read the source): fall back to a
+     * plain upload, as the spec allows. */
     if (digest_parse(digest, &algo) != GW_OK || from == NULL ||
-        !ref_name_valid(from, strlen(from))) {
-        return GW_ENOTFOUND; /* not mountable: fall back to a plain upload */
+        !ref_name_valid(from, strlen(from)) || !auth_allowed(req, from, AUTH_PULL)) {
+        return GW_ENOTFOUND;
     }
     rc = http_db(req, &db);
     if (rc == GW_OK)

@@ -14,6 +14,8 @@ typedef struct app {
     cfg_t cfg;
     db_pool_t *db;
     s3_client_t *s3;
+    struct token_key *token_key; /* NULL when BERTH_AUTH=none */
+    int auth_on;
 } app_t;
 
 #endif

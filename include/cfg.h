@@ -30,6 +30,14 @@ typedef struct cfg {
     int workers;            /* BERTH_WORKERS: run background workers (1) or not (0) */
     int max_connections;    /* BERTH_MAX_CONNECTIONS */
     char *log_level;        /* BERTH_LOG_LEVEL */
+    char *tls_cert;         /* BERTH_TLS_CERT PEM file: serve HTTPS */
+    char *tls_key;          /* BERTH_TLS_KEY PEM file */
+    char *auth;             /* BERTH_AUTH: "token" or "none" */
+    char *token_key;        /* BERTH_TOKEN_KEY: EC P-256 PEM shared by all gateways */
+    char *token_issuer;     /* BERTH_TOKEN_ISSUER */
+    char *token_service;    /* BERTH_TOKEN_SERVICE: the token audience */
+    char *token_realm;      /* BERTH_TOKEN_REALM: URL of the token endpoint; "" = derive */
+    int token_ttl_s;        /* BERTH_TOKEN_TTL */
 } cfg_t;
 
 /**

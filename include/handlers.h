@@ -33,4 +33,7 @@ void listing_catalog(http_req_t *req);
 /** GET /v2/<name>/referrers/<digest>. */
 void listing_referrers(http_req_t *req);
 
+/** The management API under /api/v1/ (api.c). */
+void api_handle(http_req_t *req);
+
 #endif

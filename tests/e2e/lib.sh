@@ -3,8 +3,9 @@
 # (BERTH_URL, BERTH_URLS, BERTH_PG, BERTH_S3_*, BERTH_STACK_DIR) are in the environment.
 #
 #   t_begin NAME                      name the current test (shown in every ok/not ok line)
-#   http METHOD URL [curl args...]    sets HTTP_STATUS, HTTP_BODY (a file), HTTP_REQ; headers
-#                                     are read with `hdr NAME` (case-insensitive, all values)
+#   http METHOD URL [curl args...]    as the stack's admin unless E2E_ANON=1; sets HTTP_STATUS,
+#                                     HTTP_BODY (a file), HTTP_REQ; headers are read with
+#                                     `hdr NAME` (case-insensitive, all values)
 #   body                              prints the last response body; `jqb FILTER` runs jq on it
 #   expect_status N                   expect_header NAME VALUE    expect_header_present NAME
 #   expect_oci_error CODE             the body is {"errors":[{"code":CODE,...},...]}
@@ -66,6 +67,11 @@ http() {
     local -a m=(-X "$method")
     [ "$method" = HEAD ] && m=(--head)
     HTTP_REQ="$method $url"
+    # As the stack's administrator unless the test asks to be anonymous (E2E_ANON=1)
+    # or brings its own credentials.
+    if [ -n "${BERTH_ADMIN_PASSWORD:-}" ] && [ -z "${E2E_ANON:-}" ]; then
+        m+=(-u "$BERTH_ADMIN_USER:$BERTH_ADMIN_PASSWORD")
+    fi
     : > "$HTTP_BODY"
     HTTP_STATUS=$(curl -sS -m "${E2E_HTTP_TIMEOUT:-60}" "${m[@]}" -D "$raw" -o "$HTTP_BODY" \
         -w '%{http_code}' "$@" "$url" 2>"$E2E_DIR/http/curl-err.$$") || true

@@ -11,6 +11,14 @@ W=$(mktemp -d "$E2E_DIR/t010.XXXXXX")
 MIB=1048576
 
 # ---- helpers (each t_01x file carries its own copy)
+# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
+# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
+AUTH=()
+if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
+    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
+fi
+eval "lib_$(declare -f http)"
+http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
 digest_of() { # FILE [sha256|sha512]
     local a=${2:-sha256}
     echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"

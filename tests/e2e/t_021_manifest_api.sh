@@ -168,6 +168,24 @@ expect_status 200
 if cmp -s "$HTTP_BODY" "$T21_TMP/m2"; then ok "GET by digest returns the bytes PUT"
 else not_ok "GET by digest returned other bytes"; fi
 
+# --- PUT by a sha512 digest, and a manifest without mediaType (the Content-Type says it)
+t_begin manifest-put-sha512
+printf '{"schemaVersion":2,"config":%s,"layers":[%s],"annotations":{"k":"512"}}' "$CFG" "$L1" \
+    > "$T21_TMP/m512"
+M512=sha512:$(sha512sum < "$T21_TMP/m512" | cut -d' ' -f1)
+t21_put "$T21_REPO" "$M512" "$T21_TMP/m512" "$T21_OCI"
+expect_status 201
+expect_header Docker-Content-Digest "$M512"
+expect_header Location "/v2/$T21_REPO/manifests/$M512"
+http GET "$BERTH_URL/v2/$T21_REPO/manifests/$M512"
+expect_status 200
+expect_header Content-Type "$T21_OCI"
+expect_header Docker-Content-Digest "$M512"
+if cmp -s "$HTTP_BODY" "$T21_TMP/m512"; then ok "sha512 manifest bytes kept"
+else not_ok "sha512 manifest bytes differ"; fi
+t21_reject digest-mismatch-sha512 400 DIGEST_INVALID "$T21_REPO" \
+    "sha512:$(sha512sum < "$T21_TMP/m1" | cut -d' ' -f1)" "$T21_TMP/m512" "$T21_OCI"
+
 # --- several tags in one PUT
 t_begin manifest-put-multi-tag-digest
 t21_put "$T21_REPO" "$M2?tag=a1&tag=a2" "$T21_TMP/m2" "$T21_OCI"
@@ -242,6 +260,34 @@ expect_status 404
 expect_oci_error MANIFEST_UNKNOWN
 http HEAD "$BERTH_URL/v2/$T21_NEW/manifests/latest"
 expect_status 404
+
+# --- concurrent PUTs through both gateways: every one 201, one tag row, one manifest row
+t_begin manifest-concurrent
+read -ra T21_GW <<< "${BERTH_URLS:-$BERTH_URL}"
+for i in $(seq 1 16); do
+    printf '{"schemaVersion":2,"mediaType":"%s","config":%s,"layers":[%s],%s}' "$T21_OCI" \
+        "$CFG" "$L1" "\"annotations\":{\"i\":\"$i\"}" > "$T21_TMP/race$i"
+done
+for i in $(seq 1 16); do
+    curl -sS -o /dev/null -w '%{http_code}\n' -X PUT --data-binary @"$T21_TMP/race$i" \
+        -H "Content-Type: $T21_OCI" \
+        "${T21_GW[i % ${#T21_GW[@]}]}/v2/$T21_REPO/manifests/race?tag=race2" &
+    curl -sS -o /dev/null -w '%{http_code}\n' -X PUT --data-binary @"$T21_TMP/race1" \
+        -H "Content-Type: $T21_OCI" \
+        "${T21_GW[(i + 1) % ${#T21_GW[@]}]}/v2/$T21_REPO/manifests/same$((i % 2))" &
+done > "$T21_TMP/race-codes"
+wait
+expect_eq "$(sort "$T21_TMP/race-codes" | uniq -c | sed 's/^ *//')" "32 201" "32 PUTs, all 201"
+http GET "$BERTH_URL/v2/$T21_REPO/manifests/race"
+expect_status 200
+race=$(hdr Docker-Content-Digest)
+http GET "$BERTH_URL/v2/$T21_REPO/manifests/race2"
+expect_header Docker-Content-Digest "$race"
+expect_eq "$(psql_q "select count(*) from tags t join repositories r on r.id = t.repository_id
+    where r.name = '$T21_REPO' and t.name in ('race', 'race2', 'same0', 'same1')")" 4 \
+    "one row per tag"
+expect_eq "$(psql_q "select count(*) from manifests
+    where digest = '$(t21_sha "$T21_TMP/race1")'")" 1 "one row for the manifest PUT 17 times"
 
 # --- Docker media types and indexes
 t_begin manifest-docker-v2

@@ -4,7 +4,7 @@
 # filtering with OCI-Filters-Applied, an empty index for a digest nothing refers to, a subject
 # that was never pushed, per-repository isolation, deletion, Link paging, invalid digests.
 # Sourced by tests/e2e/run after lib.sh. Repositories: t022/*.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2016 # jq programs use $var
 
 T22_TMP=$(mktemp -d "${TMPDIR:-/tmp}/t022.XXXXXX")
 T22_REPO=t022/refs
@@ -226,8 +226,10 @@ for bad in sha256:xyz sha256:abc "sha256:$(printf '%063d' 0)" notadigest \
     expect_oci_error DIGEST_INVALID
 done
 
-# --- paging: more referrers than one page; following Link yields each exactly once
+# --- paging: more referrers than one page; following Link yields each exactly once, with
+# and without a filter (whose "+" must survive the round trip through Link)
 T22_PAGED=300
+T22_PTYPE=application/vnd.example.paged+json
 printf 'paged subject %s' "$RANDOM" > "$T22_TMP/paged"
 PAGED=$(t22_sha "$T22_TMP/paged")
 PAGED_DESC=$(t22_desc "$T22_OCI" "$T22_TMP/paged")
@@ -235,38 +237,51 @@ t_begin referrers-paging-setup
 : > "$T22_TMP/paged-want"
 put_fail=0
 for i in $(seq 1 "$T22_PAGED"); do
-    t22_artifact "$T22_TMP/art-p" "$T22_SIG" "$T22_TMP/sig" "$PAGED_DESC" \
+    t22_artifact "$T22_TMP/art-p" "$T22_PTYPE" "$T22_TMP/sig" "$PAGED_DESC" \
         "{\"org.example.i\":\"$i\"}"
-    t22_sha "$T22_TMP/art-p" >> "$T22_TMP/paged-want"
+    d=$(t22_sha "$T22_TMP/art-p")
+    echo "$d" >> "$T22_TMP/paged-want"
     code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T22_TMP/art-p" \
-        -H "Content-Type: $T22_OCI" "$BERTH_URL/v2/$T22_REPO/manifests/$(t22_sha \
-        "$T22_TMP/art-p")")
+        -H "Content-Type: $T22_OCI" "$BERTH_URL/v2/$T22_REPO/manifests/$d")
     [ "$code" = 201 ] || put_fail=$((put_fail + 1))
 done
 expect_eq "$put_fail" 0 "$T22_PAGED referrers pushed"
+# and one of another type, which the filtered walk must not see
+t22_artifact "$T22_TMP/art-q" "$T22_SBOM" "$T22_TMP/sbom" "$PAGED_DESC" '{}'
+t22_put "$T22_REPO" "$(t22_sha "$T22_TMP/art-q")" "$T22_TMP/art-q"
+expect_status 201
 
-t_begin referrers-paging
-: > "$T22_TMP/paged-got"
-url="$BERTH_URL/v2/$T22_REPO/referrers/$PAGED"
-pages=0
-while [ -n "$url" ] && [ "$pages" -lt 50 ]; do
-    pages=$((pages + 1))
-    http GET "$url"
-    [ "$HTTP_STATUS" = 200 ] || break
-    jqb '.manifests[].digest' >> "$T22_TMP/paged-got"
-    next=$(hdr Link | sed -n 's/^<\([^>]*\)>; *rel="\{0,1\}next"\{0,1\}$/\1/p' | head -n 1)
-    case $next in
-        "") url= ;;
-        http*) url=$next ;;
-        *) url=$BERTH_URL$next ;;
-    esac
-done
-expect_status 200
-if [ "$pages" -gt 1 ]; then ok "$pages pages, Link followed"
-else not_ok "one page of $(wc -l < "$T22_TMP/paged-got") referrers and no Link"; fi
-expect_eq "$(wc -l < "$T22_TMP/paged-got")" "$T22_PAGED" "referrers over all pages"
-expect_eq "$(sort "$T22_TMP/paged-got" | uniq -d | wc -l)" 0 "no referrer listed twice"
-expect_eq "$(sort "$T22_TMP/paged-got" | sha256sum)" "$(sort "$T22_TMP/paged-want" | sha256sum)" \
-    "exactly the referrers pushed"
+t22_walk() { # NAME URL WANT-FILE [filtered]: follow Link to the end
+    local url=$2 pages=0 next filt_ok=1
+    t_begin "referrers-paging-$1"
+    : > "$T22_TMP/paged-got"
+    while [ -n "$url" ] && [ "$pages" -lt 50 ]; do
+        pages=$((pages + 1))
+        http GET "$url"
+        [ "$HTTP_STATUS" = 200 ] || break
+        [ -z "${4:-}" ] || [ "$(hdr OCI-Filters-Applied)" = artifactType ] || filt_ok=0
+        jqb '.manifests[].digest' >> "$T22_TMP/paged-got"
+        next=$(hdr Link | sed -n 's/^<\([^>]*\)>; *rel="\{0,1\}next"\{0,1\}$/\1/p' | head -n 1)
+        case $next in
+            "") url= ;;
+            http*) url=$next ;;
+            *) url=$BERTH_URL$next ;;
+        esac
+    done
+    expect_status 200
+    if [ "$pages" -gt 1 ]; then ok "$pages pages, Link followed"
+    else not_ok "one page of $(wc -l < "$T22_TMP/paged-got") referrers and no Link"; fi
+    [ -z "${4:-}" ] || expect_eq "$filt_ok" 1 "every page says OCI-Filters-Applied"
+    expect_eq "$(wc -l < "$T22_TMP/paged-got")" "$(wc -l < "$3")" "referrers over all pages"
+    expect_eq "$(sort "$T22_TMP/paged-got" | uniq -d | wc -l)" 0 "no referrer listed twice"
+    expect_eq "$(sort "$T22_TMP/paged-got" | sha256sum)" "$(sort "$3" | sha256sum)" \
+        "exactly the referrers pushed"
+}
+cp "$T22_TMP/paged-want" "$T22_TMP/paged-want-all"
+t22_sha "$T22_TMP/art-q" >> "$T22_TMP/paged-want-all"
+t22_walk all "$BERTH_URL/v2/$T22_REPO/referrers/$PAGED" "$T22_TMP/paged-want-all"
+t22_walk filtered \
+    "$BERTH_URL/v2/$T22_REPO/referrers/$PAGED?artifactType=application%2Fvnd.example.paged%2Bjson" \
+    "$T22_TMP/paged-want" filtered
 
 rm -rf "$T22_TMP"

@@ -12,11 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
 #include <cmocka.h>
 
 #include "cfg.h"
 
-/* Every variable cfg.h documents, in its order. */
+/* The settings whose defaults are checked here (cfg.h may list more). */
 static const char *const names[] = {
     "BERTH_LISTEN", "BERTH_PG", "BERTH_PG_POOL", "BERTH_S3_ENDPOINT",
     "BERTH_S3_PUBLIC_ENDPOINT", "BERTH_S3_REGION", "BERTH_S3_BUCKET",
@@ -36,6 +38,8 @@ typedef struct capture {
 } capture_t;
 
 static void clear_env(void);
+static char *header_names(size_t *count);
+static int listed(const char *list, const char *p, size_t n);
 static int setup(void **state);
 static int teardown(void **state);
 static FILE *capture_open(capture_t *cap);
@@ -45,12 +49,27 @@ static int load(cfg_t *c, const char *file, capture_t *cap);
 static void check_defaults_except(const cfg_t *c, const char *except);
 static void check_rejected(const char *name, const char *value, const char *want);
 
+/* Unsets every BERTH_* variable, so the caller's environment cannot leak in. */
 static void
 clear_env(void)
 {
-    for (size_t i = 0; i < NNAMES; i++)
-        unsetenv(names[i]);
-    unsetenv("BERTH_CONFIG");
+    char name[256];
+    int again = 1;
+
+    while (again) {
+        again = 0;
+        for (char **e = environ; *e != NULL; e++) {
+            size_t n = strcspn(*e, "=");
+
+            if (strncmp(*e, "BERTH_", 6) == 0 && n < sizeof(name)) {
+                memcpy(name, *e, n);
+                name[n] = '\0';
+                unsetenv(name); /* changes environ: start over */
+                again = 1;
+                break;
+            }
+        }
+    }
 }
 
 static int
@@ -487,39 +506,141 @@ test_cfg__reject_missing_file(void **state)
     free(path);
 }
 
+/*
+ * A line longer than the loader's buffer must be read whole or refused, never
+ * cut: here the cut lands on '#', so the rest would pass as a comment.
+ */
+static void
+test_cfg__long_line_not_truncated(void **state)
+{
+    enum { VLEN = 5000 };
+    char *text = malloc(VLEN + 16);
+    const char *value = text + 9;
+    capture_t cap;
+    char *path;
+    size_t got;
+    cfg_t c;
+    int rc, cut;
+
+    (void)state;
+    assert_non_null(text);
+    memcpy(text, "BERTH_PG=", 9);
+    memset(text + 9, 'a', VLEN);
+    text[4095] = '#'; /* the first byte a 4096-byte fgets buffer leaves for later */
+    memcpy(text + 9 + VLEN, "\n", 2);
+    path = write_file(text);
+    text[9 + VLEN] = '\0';
+    rc = load(&c, path, &cap);
+    capture_close(&cap);
+    got = rc == 0 ? strlen(c.pg) : 0;
+    cut = rc == 0 && strcmp(c.pg, value) != 0;
+    /* Free first: fail_msg does not return. */
+    cfg_free(&c);
+    free(cap.text);
+    unlink(path);
+    free(path);
+    free(text);
+    if (cut)
+        fail_msg("BERTH_PG accepted but cut from %d to %zu bytes", VLEN, got);
+}
+
+/*
+ * The BERTH_ names in cfg.h's cfg_t comments, as "NAME\n" lines (malloc'd),
+ * so the --help check follows the header as settings are added.
+ */
+static char *
+header_names(size_t *count)
+{
+    char path[512], line[512];
+    const char *slash = strrchr(__FILE__, '/');
+    size_t cap = 4096, len = 0;
+    char *out = malloc(cap);
+    int in_struct = 0;
+    FILE *f;
+
+    assert_non_null(out);
+    out[0] = '\0';
+    *count = 0;
+    /* __FILE__ is tests/unit/test_cfg.c, relative to where make runs. */
+    snprintf(path, sizeof(path), "%.*s/../../include/cfg.h",
+             slash != NULL ? (int)(slash - __FILE__) : 1, slash != NULL ? __FILE__ : ".");
+    f = fopen(path, "r");
+    if (f == NULL)
+        fail_msg("cannot open %s (run from the repository root)", path);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        const char *p;
+        size_t n;
+
+        if (strncmp(line, "typedef struct cfg {", 20) == 0)
+            in_struct = 1;
+        else if (strncmp(line, "} cfg_t;", 8) == 0)
+            in_struct = 0;
+        if (!in_struct || (p = strstr(line, "BERTH_")) == NULL)
+            continue;
+        n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
+        if (listed(out, p, n))
+            continue;
+        assert_true(len + n + 2 <= cap);
+        memcpy(out + len, p, n);
+        len += n;
+        out[len++] = '\n';
+        out[len] = '\0';
+        (*count)++;
+    }
+    fclose(f);
+    return out;
+}
+
+/* Whether the n bytes at p are one of the "NAME\n" lines of `list`. */
+static int
+listed(const char *list, const char *p, size_t n)
+{
+    for (const char *l = list; *l != '\0'; l = strchr(l, '\n') + 1) {
+        if (strcspn(l, "\n") == n && strncmp(l, p, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void
 test_cfg__usage(void **state)
 {
     capture_t cap;
     const char *text;
-    size_t lines = 0;
+    char *known;
+    size_t lines = 0, nknown;
 
     (void)state;
+    known = header_names(&nknown);
+    assert_true(nknown >= NNAMES);
+    for (size_t i = 0; i < NNAMES; i++)
+        assert_true(listed(known, names[i], strlen(names[i])));
     cfg_usage(capture_open(&cap));
     text = capture_close(&cap);
     for (const char *p = text; *p != '\0'; p++)
         lines += *p == '\n';
-    assert_int_equal(lines, NNAMES);
-    for (size_t i = 0; i < NNAMES; i++) {
-        char want[64];
+    if (lines != nknown)
+        fail_msg("cfg_usage wrote %zu lines; cfg.h documents %zu settings:\n%s%s", lines,
+                 nknown, text, known);
+    /* Each name cfg.h documents, as a whole word at the start of a line. */
+    for (const char *k = known; *k != '\0'; k = strchr(k, '\n') + 1) {
+        char want[128];
+        int n = (int)strcspn(k, "\n");
 
-        /* The name as a whole word, then its help. */
-        snprintf(want, sizeof(want), "  %s ", names[i]);
-        if (strstr(text, want) == NULL)
-            fail_msg("cfg_usage does not list %s:\n%s", names[i], text);
+        snprintf(want, sizeof(want), "\n  %.*s ", n, k);
+        if (strstr(text, want) == NULL && strncmp(text, want + 1, strlen(want + 1)) != 0)
+            fail_msg("cfg_usage does not list %.*s:\n%s", n, k, text);
     }
     assert_non_null(strstr(text, "(default: 16)"));
     assert_non_null(strstr(text, "(default: none)"));
-    /* Which BERTH_ names does it list? Exactly the known ones, once each. */
+    /* And it names no variable cfg.h does not document. */
     for (const char *p = strstr(text, "BERTH_"); p != NULL; p = strstr(p + 1, "BERTH_")) {
         size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789");
-        int found = 0;
 
-        for (size_t i = 0; i < NNAMES; i++)
-            found |= strlen(names[i]) == n && strncmp(p, names[i], n) == 0;
-        if (!found)
-            fail_msg("cfg_usage names an unknown variable: %.*s", (int)n, p);
+        if (!listed(known, p, n))
+            fail_msg("cfg_usage names an undocumented variable: %.*s", (int)n, p);
     }
+    free(known);
     free(cap.text);
 }
 
@@ -536,6 +657,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cfg__reject_in_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cfg__reject_unknown_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cfg__reject_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cfg__long_line_not_truncated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cfg__usage, setup, teardown),
     };
 
