@@ -35,6 +35,18 @@ static char *tls_cert_pem, *tls_key_pem;
 static void make_request_id(http_req_t *req);
 static void req_free(http_req_t *req);
 
+static int
+hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 static double
 elapsed_ms(const struct timespec *t0)
 {
@@ -369,6 +381,21 @@ has_body(http_req_t *req)
     return http_header(req, "Transfer-Encoding") != NULL;
 }
 
+/* A buffered body announced larger than its limit is refused before any of
+ * it is read (and before MHD sends 100 Continue). */
+static int
+too_big(http_req_t *req)
+{
+    const char *cl = http_header(req, "Content-Length");
+    char *end = NULL;
+    unsigned long long n;
+
+    if (cl == NULL || req->on_body != buffer_body)
+        return 0;
+    n = strtoull(cl, &end, 10);
+    return end != cl && *end == '\0' && n > req->body_max;
+}
+
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size,
@@ -388,6 +415,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
          * close the connection. That is right when a body is coming that we
          * do not want; otherwise answer on the next call, keeping the
          * connection alive. */
+        if (!req->responded && too_big(req))
+            http_fail(req, GW_ETOOBIG, 413, OCI_SIZE_INVALID,
+                      "request body exceeds the limit of %zu bytes", req->body_max);
         if (req->responded && has_body(req))
             return queue_answer(req);
         return MHD_YES;
@@ -399,8 +429,9 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *m
         if (req->responded)
             return MHD_YES; /* an early answer is queued; drop the rest */
         req->bytes_in += n;
-        if (req->on_body(req, upload_data, n) != GW_OK || req->responded)
-            return queue_answer(req);
+        /* A failure mid-body is answered once the body has been read: MHD
+         * cannot queue an answer while it is still receiving one. */
+        req->on_body(req, upload_data, n);
         return MHD_YES;
     }
     if (!req->responded && req->on_end != NULL)
@@ -436,6 +467,32 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     req_free(req);
     *con_cls = NULL;
     log_set_request(NULL);
+}
+
+/* Percent-decodes the URL path in place like MHD's default, except that
+ * "%00" stays as it is: a NUL would end the path early and hide what
+ * follows it (a digest "sha256:...%00garbage" must be refused, not read as
+ * "sha256:..."). */
+static size_t
+unescape_path(void *cls, struct MHD_Connection *conn, char *s)
+{
+    char *o = s;
+    const char *p = s;
+
+    (void)cls;
+    (void)conn;
+    while (*p) {
+        int hi, lo;
+        if (p[0] == '%' && (hi = hexdigit(p[1])) >= 0 && (lo = hexdigit(p[2])) >= 0 &&
+            (hi | lo) != 0) {
+            *o++ = (char)(hi * 16 + lo);
+            p += 3;
+        } else {
+            *o++ = *p++;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - s);
 }
 
 static int
@@ -515,6 +572,7 @@ http_server_start(app_t *app, void **out, gw_error_t *err)
     d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, app,
                          MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
                          MHD_OPTION_SOCK_ADDR, &sa,
+                         MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,

@@ -51,6 +51,28 @@ next_link(http_req_t *req, const char *base, int n, const char *last, const char
     http_add_header(req, "Link", link);
 }
 
+/* Percent-encodes a query value (RFC 3986 unreserved kept): a media type's
+ * '+' would otherwise come back as a space. Truncates to fit. */
+static void
+query_escape(const char *s, char *out, size_t size)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (; *s && o + 4 < size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
 static void
 respond_json(http_req_t *req, const char *ctype, json_t *root)
 {
@@ -184,8 +206,10 @@ listing_referrers(http_req_t *req)
         http_add_header(req, "OCI-Filters-Applied", "artifactType");
     if (rows > REFERRERS_PAGE) {
         snprintf(base, sizeof(base), "/v2/%s/referrers/%s", req->ref.name, req->ref.arg);
-        if (filter != NULL)
-            snprintf(extra, sizeof(extra), "&artifactType=%s", filter);
+        if (filter != NULL) {
+            memcpy(extra, "&artifactType=", 14);
+            query_escape(filter, extra + 14, sizeof(extra) - 14);
+        }
         next_link(req, base, REFERRERS_PAGE, db_res_text(res, REFERRERS_PAGE - 1, 0), extra);
     }
     db_res_free(res);

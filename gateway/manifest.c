@@ -75,11 +75,16 @@ gather_tags(http_req_t *req, int by_digest, const char **tags, int *ntags)
     if (!by_digest)
         tags[(*ntags)++] = req->ref.arg;
     for (int i = 0; i < n && *ntags < MANIFEST_MAX_TAGS; i++) {
+        int seen = 0;
         if (!ref_tag_valid(extra[i], strlen(extra[i]))) {
             return http_fail(req, GW_EINVALID, 400, OCI_MANIFEST_INVALID, "invalid tag %.*s",
                              REF_TAG_MAX, extra[i]);
         }
-        tags[(*ntags)++] = extra[i];
+        /* One statement cannot set the same tag twice. */
+        for (int j = 0; j < *ntags && !seen; j++)
+            seen = strcmp(tags[j], extra[i]) == 0;
+        if (!seen)
+            tags[(*ntags)++] = extra[i];
     }
     return GW_OK;
 }

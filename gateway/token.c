@@ -715,6 +715,12 @@ issue(const token_key_t *key, const token_params_t *p, const kind_t *kind, char 
         rc = gw_error_internal(err, GW_EINVALID, "token: subject empty or too long");
         goto cleanup;
     }
+    /* The verifiers refuse more, so do not issue such a token. */
+    if (!kind->refresh && p->naccess > TOKEN_MAX_ACCESS) {
+        rc = gw_error_internal(err, GW_EINVALID, "token: more than %d access entries",
+                               TOKEN_MAX_ACCESS);
+        goto cleanup;
+    }
     if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
         ERR_clear_error();
         rc = gw_error_internal(err, GW_ERR, "token: RAND_bytes failed");
@@ -1052,14 +1058,18 @@ int
 token_allows(const token_claims_t *c, const char *repo, unsigned actions)
 {
     unsigned have = 0;
+    int found = 0;
 
-    assert(c != NULL && repo != NULL && actions != 0);
+    assert(c != NULL && repo != NULL);
     /* Entries for the same resource add up, as in distribution's accessSet. */
     for (size_t i = 0; i < c->naccess && i < TOKEN_MAX_ACCESS; i++) {
-        if (strcmp(c->access[i].type, "repository") == 0 && strcmp(c->access[i].name, repo) == 0)
+        if (strcmp(c->access[i].type, "repository") == 0 &&
+            strcmp(c->access[i].name, repo) == 0) {
             have |= c->access[i].actions;
+            found = 1;
+        }
     }
-    return (have & TOKEN_ALL) != 0 || (actions & ~have) == 0;
+    return found && ((have & TOKEN_ALL) != 0 || (actions & ~have) == 0);
 }
 
 int

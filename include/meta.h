@@ -270,4 +270,24 @@ int meta_uuid_valid(const char *s);
 /** Writes a random (version 4) UUID into `out` (META_UUID_LEN + 1 bytes). */
 void meta_uuid_new(char *out);
 
+/**
+ * Loads project `name`: one row of name, public, repository count, created_at
+ * (as meta_project_list). GW_ENOTFOUND when there is none. Free *res.
+ */
+int meta_project_get(db_conn_t *db, const char *name, db_res_t **res, gw_error_t *err);
+
+/**
+ * Lists the robot accounts that are members of `project` (only robot `name`
+ * when not NULL), by name: name, perms, expires_at (ISO 8601 or ""),
+ * created_at. Free *res.
+ */
+int meta_robot_list_project(db_conn_t *db, const char *project, const char *name,
+                            db_res_t **res, gw_error_t *err);
+
+/**
+ * Deletes the robot accounts named "robot$<project>+..." (the management API's
+ * robots of `project`), as when the project goes. No rows is not an error.
+ */
+int meta_robot_delete_project(db_conn_t *db, const char *project, gw_error_t *err);
+
 #endif

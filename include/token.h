@@ -157,7 +157,8 @@ int token_scope_format(const token_access_t *list, size_t n, char *out, size_t s
  * "access" listing p->access with their actions by name. Sets *out to a
  * NUL-terminated string the caller frees with free(); NULL on error.
  * Returns GW_EINVALID when the key cannot sign, a string is not UTF-8, the
- * subject is too long or an entry is malformed; GW_ERR on a crypto or memory
+ * subject is too long, an entry is malformed or there are more than
+ * TOKEN_MAX_ACCESS entries; GW_ERR on a crypto or memory
  * failure. Thread-safe: one key may serve many threads.
  */
 int token_issue(const token_key_t *key, const token_params_t *p, char **out, gw_error_t *err);
@@ -178,7 +179,9 @@ int token_verify(const token_key_t *key, const char *jwt, const char *expected_a
 
 /**
  * 1 when `c` grants every bit of `actions` on repository `repo` (an entry
- * with TOKEN_ALL grants them all), else 0. Names compare exactly.
+ * with TOKEN_ALL grants them all), else 0. Names compare exactly. With
+ * actions 0: 1 when `c` has an entry for `repo` at all, even one with no
+ * actions (the token service considered the repository and granted nothing).
  */
 int token_allows(const token_claims_t *c, const char *repo, unsigned actions);
 

@@ -315,3 +315,63 @@ meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit,
     db_param_int64(&p, limit);
     return db_exec(db, &q_artifact_list, &p, res, err);
 }
+
+/* ---- added for the management API (gateway/api.c) --------------------- */
+
+static db_query_t q_project_get = DB_QUERY(
+    "SELECT p.name, p.public,"
+    "  (SELECT count(*) FROM repositories r WHERE r.project_id = p.id),"
+    "  to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " FROM projects p WHERE p.name = $1");
+static db_query_t q_robot_list_project = DB_QUERY(
+    "SELECT a.name, m.perms,"
+    "  coalesce(to_char(a.expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''),"
+    "  to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " FROM members m JOIN projects p ON p.id = m.project_id"
+    " JOIN accounts a ON a.id = m.account_id"
+    " WHERE p.name = $1 AND a.kind = 'robot' AND ($2::text IS NULL OR a.name = $2)"
+    " ORDER BY a.name");
+/* A prefix match on the unique name index ("C" collation), not a LIKE pattern:
+ * project names hold '_', which LIKE would read as a wildcard. */
+static db_query_t q_robot_delete_project = DB_QUERY(
+    "DELETE FROM accounts WHERE kind = 'robot'"
+    " AND name >= $1 AND left(name, length($1)) = $1");
+
+int
+meta_project_get(db_conn_t *db, const char *name, db_res_t **res, gw_error_t *err)
+{
+    db_params_t p = {0};
+    int rc;
+
+    *res = NULL;
+    db_param_text(&p, name);
+    rc = db_exec(db, &q_project_get, &p, res, err);
+    if (rc == GW_OK && db_res_rows(*res) == 0) {
+        db_res_free(*res);
+        *res = NULL;
+        rc = GW_ENOTFOUND;
+    }
+    return rc;
+}
+
+int
+meta_robot_list_project(db_conn_t *db, const char *project, const char *name,
+                        db_res_t **res, gw_error_t *err)
+{
+    db_params_t p = {0};
+
+    db_param_text(&p, project);
+    db_param_text(&p, name);
+    return db_exec(db, &q_robot_list_project, &p, res, err);
+}
+
+int
+meta_robot_delete_project(db_conn_t *db, const char *project, gw_error_t *err)
+{
+    char prefix[REF_NAME_MAX + 16];
+    db_params_t p = {0};
+
+    snprintf(prefix, sizeof(prefix), "robot$%s+", project);
+    db_param_text(&p, prefix);
+    return db_exec(db, &q_robot_delete_project, &p, NULL, err);
+}

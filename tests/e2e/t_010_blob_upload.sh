@@ -9,6 +9,7 @@
 REPO=e2e/t010-upload
 W=$(mktemp -d "$E2E_DIR/t010.XXXXXX")
 MIB=1048576
+EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 # ---- helpers (each t_01x file carries its own copy)
 # With auth on (tools/berth-stack exports the admin's credentials), every request sent to
@@ -44,6 +45,15 @@ blob_rows() { psql_q "select count(*) from blobs where digest = '$1'"; }
 repo_uploads() { # REPO: upload rows left in REPO
     psql_q "select count(*) from uploads u join repositories r on r.id = u.repository_id
             where r.name = '$1'"
+}
+s3_req() { # METHOD KEY-OR-QUERY: signed S3 request on the bucket, prints the status
+    curl -s -m 30 -o "$W/s3.out" -w '%{http_code}' -X "$1" --aws-sigv4 "aws:amz:us-east-1:s3" \
+        -u "$BERTH_S3_ACCESS_KEY:$BERTH_S3_SECRET_KEY" -H "x-amz-content-sha256: $EMPTY_SHA" \
+        "$BERTH_S3_ENDPOINT/$BERTH_S3_BUCKET$2"
+}
+s3_multipart_count() { # KEY: multipart uploads in progress under KEY (empty if S3 failed)
+    [ "$(s3_req GET "?prefix=${1//\//%2F}&uploads=")" = 200 ] || return 0
+    grep -o '<UploadId>' "$W/s3.out" | wc -l
 }
 expect_created() { # REPO DIGEST: the last answer is the spec's 201 for that blob
     expect_status 201 || return 1
@@ -186,8 +196,13 @@ head_check "$BERTH_URL" e2e/t010-dedup "$D_MONO" 4099
 readback "$BERTH_URL" e2e/t010-dedup "$D_MONO" "$W/mono"
 # a multipart-sized duplicate too (the new object must go, the old one serve)
 if upload_start "$BERTH_URL" e2e/t010-dedup; then
+    KEY=$(psql_q "select object_key from uploads where id::text = '$UP_ID'")
     http PUT "$(with_q "$UP_URL" "digest=$D_CD")" --data-binary "@$W/cd"
     expect_created e2e/t010-dedup "$D_CD"
+    expect_eq "$(s3_multipart_count "$KEY")" 0 "the duplicate's multipart upload is gone"
+    expect_eq "$(s3_req GET "/$KEY")" 404 "the duplicate left no S3 object ($KEY)"
+    expect_eq "$(s3_req GET "/$(psql_q "select object_key from blobs
+                                       where digest = '$D_CD'")")" 200 "the kept object"
 fi
 expect_eq "$(blob_rows "$D_CD")" 1 "still one blobs row for $D_CD"
 readback "$BERTH_URL" e2e/t010-dedup "$D_CD" "$W/cd"
@@ -215,6 +230,29 @@ for from in e2e/t010-mount e2e/t010-nowhere; do
 done
 http HEAD "$BERTH_URL/v2/e2e/t010-mount2/blobs/$D_CD"
 expect_status 404
+
+# ---- POST without the trailing slash; a chunked monolithic POST; a 255-byte name
+t_begin upload-variants
+mkblob "$W/v" 5000
+D_V=$(digest_of "$W/v")
+http POST "$BERTH_URL/v2/e2e/t010-variants/blobs/uploads"
+expect_status 202
+expect_header_present Docker-Upload-UUID
+http DELETE "$(abs_url "$BERTH_URL" "$(hdr Location)")"
+expect_status 204
+http POST "$BERTH_URL/v2/e2e/t010-variants/blobs/uploads/?digest=$D_V" \
+    -H 'Transfer-Encoding: chunked' --data-binary "@$W/v"
+expect_created e2e/t010-variants "$D_V"
+head_check "$BERTH_URL" e2e/t010-variants "$D_V" 5000
+LONG=e2e/t010-$(printf 'x%.0s' $(seq 1 246))
+expect_eq "${#LONG}" 255 "the long name has 255 bytes"
+http POST "$BERTH_URL/v2/$LONG/blobs/uploads/?digest=$D_512M" --data-binary "@$W/s512m"
+expect_created "$LONG" "$D_512M"
+if upload_start "$BERTH_URL" "$LONG"; then
+    expect_eq "$UP_URL" "$BERTH_URL/v2/$LONG/blobs/uploads/$UP_ID" "full upload Location"
+    http DELETE "$UP_URL"
+    expect_status 204
+fi
 
 t_begin upload-leftovers
 expect_eq "$(repo_uploads "$REPO")" 0 "no upload rows left in $REPO"

@@ -109,6 +109,7 @@ progress() { # BASE OFFSET: GET <location> on BASE gives 204 and Range 0-<OFFSET
     expect_status 204
     expect_header Range "0-$(($2 - 1))"
     expect_header Docker-Upload-UUID "$UP_ID"
+    expect_header Location "/${UP_URL#http://*/}"
 }
 finish() { # BASE FILE REPO [final-chunk-file]: PUT ?digest=, then check and read back
     local d size
@@ -121,6 +122,9 @@ finish() { # BASE FILE REPO [final-chunk-file]: PUT ?digest=, then check and rea
     fi
     expect_created "$3" "$d" || return 1
     expect_eq "$(upload_rows "$UP_ID")" 0 "uploads row gone after the PUT"
+    http GET "$(on_gw "$1" "$UP_URL")"
+    expect_status 404
+    expect_code BLOB_UPLOAD_UNKNOWN
     expect_eq "$(blob_rows "$d")" 1 "one blobs row"
     head_check "$1" "$3" "$d" "$size"
     readback "$1" "$3" "$d" "$2"
@@ -203,6 +207,37 @@ elif upload_start "$G1" "$REPO"; then
     tail -c 77 "$W/alt" > "$W/alt.last"
     finish "$G2" "$W/alt" "$REPO" "$W/alt.last"
     head_check "$G1" "$REPO" "$(digest_of "$W/alt")" $((4 * C + 77))
+fi
+
+# ---- the final chunk in the PUT, with its Content-Range
+t_begin chunked-put-with-range
+mkblob "$W/pr" 3000
+if upload_start "$G1" "$REPO"; then
+    send_chunk "$G1" "$W/pr" 0 1000
+    tail -c 2000 "$W/pr" > "$W/pr.last"
+    http PUT "$(with_q "$UP_URL" "digest=$(digest_of "$W/pr")")" \
+        -H 'Content-Range: 1000-2999' --data-binary "@$W/pr.last"
+    expect_created "$REPO" "$(digest_of "$W/pr")"
+    readback "$G1" "$REPO" "$(digest_of "$W/pr")" "$W/pr"
+fi
+
+# ---- a client gives up in the middle of a PATCH (after a part went to S3): the upload
+# stays at its last offset, is not left locked, and completes
+t_begin chunked-client-abort
+mkblob "$W/ab" $((20 * MIB))
+if upload_start "$G1" "$REPO"; then
+    send_chunk "$G1" "$W/ab" 0 1000
+    tail -c +1001 "$W/ab" > "$W/ab.rest"
+    if curl -s -m 3 --limit-rate 5M -o /dev/null -X PATCH ${AUTH[@]+"${AUTH[@]}"} \
+        --data-binary "@$W/ab.rest" "$UP_URL"; then
+        not_ok "the throttled PATCH finished within 3 s: nothing was interrupted"
+    else
+        ok "the PATCH was interrupted by the client"
+    fi
+    sleep 0.5
+    progress "$G2" 1000
+    send_chunk "$G2" "$W/ab" 1000 $((20 * MIB - 1000))
+    finish "$G1" "$W/ab" "$REPO"
 fi
 
 # ---- cancel with DELETE: row gone, multipart aborted, the upload unknown afterwards

@@ -74,7 +74,8 @@ if [ ${#AUTH[@]} -gt 0 ]; then
     AUTHZ="Authorization: Basic $(printf '%s' "${AUTH[1]}" | base64 -w0)"$'\r\n'
 fi
 RAW=$(printf 'HEAD /v2/%s/blobs/%s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n' \
-    "$REPO" "$D" "$AUTHZ" | curl -s -m 10 "telnet://${G1#http://}" | tr -d '\r' | sed '1,/^$/d' | wc -c)
+    "$REPO" "$D" "$AUTHZ" | curl -s -m 10 "telnet://${G1#http://}" | tr -d '\r' |
+    sed '1,/^$/d' | wc -c)
 expect_eq "$RAW" 0 "HEAD answers with no body bytes"
 
 # ---- GET: 307 to a presigned URL
@@ -187,6 +188,10 @@ expect_eq "$(psql_q "select count(*) from repository_blobs rb join repositories 
 http DELETE "$G1/v2/$REPO/blobs/$D"
 expect_status 404
 expect_code BLOB_UNKNOWN
+# it can no longer be mounted from there
+http POST "$G1/v2/e2e/t013-mount2/blobs/uploads/?mount=$D&from=$REPO"
+expect_status 202
+[ -n "$(hdr Location)" ] && http DELETE "$G1$(hdr Location)"
 # the repository that mounted it still serves it
 http HEAD "$G1/v2/e2e/t013-mount/blobs/$D"
 expect_status 200
@@ -199,4 +204,10 @@ if cmp -s "$W/back" "$W/blob"; then
 else
     not_ok "the mounted copy gives other bytes"
 fi
+# pushed again, it is back
+http POST "$G2/v2/$REPO/blobs/uploads/?digest=$D" --data-binary "@$W/blob"
+expect_status 201
+http HEAD "$G1/v2/$REPO/blobs/$D"
+expect_status 200
+expect_header Content-Length "$SIZE"
 rm -rf "$W"

@@ -96,13 +96,20 @@ else
     not_ok "restart-gateway 1 failed: $(tail -n 5 "$W/restart.out" | tr '\n' ' ')"
 fi
 NEW_PID=$(gw1_pid)
-if [ -n "$NEW_PID" ] && [ "$NEW_PID" != "$OLD_PID" ] && ! kill -0 "$OLD_PID" 2>/dev/null
-then
+# (a killed process may linger as a zombie until reaped: it has no exe link any more)
+if [ -n "$NEW_PID" ] && [ "$NEW_PID" != "$OLD_PID" ] && ! readlink "/proc/$OLD_PID/exe" \
+    >/dev/null 2>&1; then
     ok "gateway 1 was killed ($OLD_PID) and runs again ($NEW_PID)"
 else
     not_ok "gateway 1 pid before '$OLD_PID', after '$NEW_PID'"
 fi
-[ -n "${SLOW:-}" ] && wait "$SLOW" 2>/dev/null
+if [ -n "${SLOW:-}" ]; then
+    if wait "$SLOW"; then
+        not_ok "the PATCH streaming into gateway 1 completed: the kill came too late"
+    else
+        ok "the PATCH streaming into gateway 1 was cut off by the kill"
+    fi
+fi
 http GET "$G1/healthz"
 expect_status 200
 

@@ -19,6 +19,12 @@ T21_LAYER=application/vnd.oci.image.layer.v1.tar+gzip
 # Rerunnable against a kept stack: forget what an earlier run of this file left behind.
 psql_q "delete from repositories where name like 't021/%'" > /dev/null
 
+# Credentials for the requests sent without lib.sh's http (which adds them itself).
+T21_AUTH=()
+if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
+    T21_AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
+fi
+
 t21_sha() { # FILE: its sha256 digest
     echo "sha256:$(sha256sum < "$1" | cut -d' ' -f1)"
 }
@@ -120,7 +126,12 @@ t21_check_get() { # REF: GET answers the exact bytes of m1 with its headers
 t21_head_body_bytes() { # PATH: bytes after the headers of a raw HTTP/1.0 HEAD
     local hostport=${BERTH_URL#http://}
     exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}"
-    printf 'HEAD %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" "$hostport" >&3
+    local auth=
+    if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
+        auth="Authorization: Basic $(printf '%s:%s' "${BERTH_ADMIN_USER:-admin}" \
+            "$BERTH_ADMIN_PASSWORD" | base64 -w0)"$'\r\n'
+    fi
+    printf 'HEAD %s HTTP/1.0\r\nHost: %s\r\n%s\r\n' "$1" "$hostport" "$auth" >&3
     timeout 10 cat <&3 > "$T21_TMP/raw-head"
     exec 3<&-
     awk 'BEGIN { RS = "\r\n\r\n" } NR > 1 { n += length($0) } END { print n + 0 }' \
@@ -269,10 +280,12 @@ for i in $(seq 1 16); do
         "$CFG" "$L1" "\"annotations\":{\"i\":\"$i\"}" > "$T21_TMP/race$i"
 done
 for i in $(seq 1 16); do
-    curl -sS -o /dev/null -w '%{http_code}\n' -X PUT --data-binary @"$T21_TMP/race$i" \
+    curl -sS "${T21_AUTH[@]}" -o /dev/null -w '%{http_code}\n' -X PUT \
+        --data-binary @"$T21_TMP/race$i" \
         -H "Content-Type: $T21_OCI" \
         "${T21_GW[i % ${#T21_GW[@]}]}/v2/$T21_REPO/manifests/race?tag=race2" &
-    curl -sS -o /dev/null -w '%{http_code}\n' -X PUT --data-binary @"$T21_TMP/race1" \
+    curl -sS "${T21_AUTH[@]}" -o /dev/null -w '%{http_code}\n' -X PUT \
+        --data-binary @"$T21_TMP/race1" \
         -H "Content-Type: $T21_OCI" \
         "${T21_GW[(i + 1) % ${#T21_GW[@]}]}/v2/$T21_REPO/manifests/same$((i % 2))" &
 done > "$T21_TMP/race-codes"

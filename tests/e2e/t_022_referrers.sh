@@ -19,6 +19,12 @@ T22_SIG=application/vnd.example.signature
 # Rerunnable against a kept stack: forget what an earlier run of this file left behind.
 psql_q "delete from repositories where name like 't022/%'" > /dev/null
 
+# Credentials for the requests sent without lib.sh's http (which adds them itself).
+T22_AUTH=()
+if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
+    T22_AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
+fi
+
 t22_sha() { echo "sha256:$(sha256sum < "$1" | cut -d' ' -f1)"; }
 
 t22_push_blob() { # REPO FILE
@@ -241,8 +247,9 @@ for i in $(seq 1 "$T22_PAGED"); do
         "{\"org.example.i\":\"$i\"}"
     d=$(t22_sha "$T22_TMP/art-p")
     echo "$d" >> "$T22_TMP/paged-want"
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T22_TMP/art-p" \
-        -H "Content-Type: $T22_OCI" "$BERTH_URL/v2/$T22_REPO/manifests/$d")
+    code=$(curl -sS "${T22_AUTH[@]}" -o /dev/null -w '%{http_code}' -X PUT \
+        --data-binary @"$T22_TMP/art-p" -H "Content-Type: $T22_OCI" \
+        "$BERTH_URL/v2/$T22_REPO/manifests/$d")
     [ "$code" = 201 ] || put_fail=$((put_fail + 1))
 done
 expect_eq "$put_fail" 0 "$T22_PAGED referrers pushed"

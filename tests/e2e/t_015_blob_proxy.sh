@@ -1,0 +1,165 @@
+# tests/e2e/t_015_blob_proxy.sh - proxy mode (BERTH_BLOB_PROXY=1): this file starts its own
+# extra gateway with proxy mode on a free port, against the stack's PostgreSQL and S3, and
+# stops it by its PID at the end. GET streams the blob through (200, exact bytes, across
+# the gateway's 4 MiB S3 windows); Range: bytes=10-19 gives 206 with Content-Range and
+# exactly those bytes; open-ended, suffix and over-long ranges; unsatisfiable ranges give
+# 416 with Content-Range bytes */size; HEAD gives the size without a body; the empty blob;
+# an unknown blob is 404 BLOB_UNKNOWN.
+# Sourced by tests/e2e/run after lib.sh.
+
+REPO=e2e/t015-proxy
+W=$(mktemp -d "$E2E_DIR/t015.XXXXXX")
+MIB=1048576
+
+# ---- helpers (each t_01x file carries its own copy)
+# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
+# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
+AUTH=()
+if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
+    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
+fi
+eval "lib_$(declare -f http)"
+http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
+digest_of() { # FILE [sha256|sha512]
+    local a=${2:-sha256}
+    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
+}
+mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
+expect_code() { # CODE: the body is one JSON document {"errors":[...]} naming CODE
+    # (lib.sh's expect_oci_error passes on an empty body: jq -e without input exits 0)
+    if jq -se --arg c "$1" 'length == 1 and (.[0].errors | type == "array")
+        and any(.[0].errors[]; .code == $c)' < "$HTTP_BODY" >/dev/null 2>&1; then
+        ok "OCI error $1"
+    else
+        not_ok "OCI error: body '$(head -c 200 "$HTTP_BODY")', expected code $1"
+    fi
+}
+expect_body() { # FILE WHAT: the last response body is exactly FILE
+    if cmp -s "$HTTP_BODY" "$1"; then
+        ok "$2: exact bytes ($(stat -c %s "$1"))"
+    else
+        not_ok "$2: body differs ($(stat -c %s "$HTTP_BODY") bytes, expected $(stat -c %s "$1"))"
+    fi
+}
+slice() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; } # FILE OFF LEN
+
+# ---- the proxy gateway
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
+print(s.getsockname()[1])'
+}
+PROXY_PID=
+PROXY_LOG=$BERTH_STACK_DIR/logs/berthd-t015-proxy.log
+stop_proxy() {
+    if [ -n "$PROXY_PID" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
+        kill -TERM "$PROXY_PID" 2>/dev/null
+        for _ in $(seq 1 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$PROXY_PID" 2>/dev/null && kill -KILL "$PROXY_PID" 2>/dev/null
+        wait "$PROXY_PID" 2>/dev/null
+    fi
+    PROXY_PID=
+}
+trap stop_proxy EXIT
+
+t_begin proxy-start
+PORT=$(free_port)
+P=http://127.0.0.1:$PORT
+TOKEN_KEY=
+[ -f "$BERTH_STACK_DIR/token-key.pem" ] && TOKEN_KEY=$BERTH_STACK_DIR/token-key.pem
+env BERTH_LISTEN="127.0.0.1:$PORT" BERTH_PG="$BERTH_PG" \
+    BERTH_S3_ENDPOINT="$BERTH_S3_ENDPOINT" BERTH_S3_BUCKET="$BERTH_S3_BUCKET" \
+    BERTH_S3_ACCESS_KEY="$BERTH_S3_ACCESS_KEY" BERTH_S3_SECRET_KEY="$BERTH_S3_SECRET_KEY" \
+    BERTH_S3_PATH_STYLE=1 BERTH_WORKERS=0 BERTH_BLOB_PROXY=1 \
+    ${TOKEN_KEY:+BERTH_TOKEN_KEY="$TOKEN_KEY"} \
+    "${BERTH_BIN:-build}/berthd" < /dev/null >> "$PROXY_LOG" 2>&1 &
+PROXY_PID=$!
+UP=0
+for _ in $(seq 1 300); do
+    if [ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$P/healthz")" = 200 ]; then
+        UP=1
+        break
+    fi
+    kill -0 "$PROXY_PID" 2>/dev/null || break
+    sleep 0.1
+done
+if [ "$UP" = 1 ]; then
+    ok "proxy gateway up on $P (pid $PROXY_PID)"
+else
+    not_ok "proxy gateway did not come up on $P: $(tail -n 3 "$PROXY_LOG" | tr '\n' ' ')"
+fi
+
+if [ "$UP" = 1 ]; then
+    SIZE=$((5 * MIB + 321))
+    mkblob "$W/blob" "$SIZE"
+    D=$(digest_of "$W/blob")
+    http POST "$BERTH_URL/v2/$REPO/blobs/uploads/?digest=$D" --data-binary "@$W/blob"
+    expect_status 201
+
+    t_begin proxy-get
+    http GET "$P/v2/$REPO/blobs/$D"
+    expect_status 200
+    expect_header Content-Length "$SIZE"
+    expect_header Docker-Content-Digest "$D"
+    expect_header Docker-Distribution-API-Version registry/2.0
+    expect_body "$W/blob" "GET streams the whole blob"
+    http HEAD "$P/v2/$REPO/blobs/$D"
+    expect_status 200
+    expect_header Content-Length "$SIZE"
+    expect_header Docker-Content-Digest "$D"
+
+    t_begin proxy-range
+    check_range() { # RANGE OFF LEN: 206, Content-Range and exactly bytes [OFF, OFF+LEN)
+        http GET "$P/v2/$REPO/blobs/$D" -H "Range: $1"
+        expect_status 206
+        expect_header Content-Range "bytes $2-$(($2 + $3 - 1))/$SIZE"
+        expect_header Content-Length "$3"
+        slice "$W/blob" "$2" "$3" > "$W/want"
+        expect_body "$W/want" "Range: $1"
+    }
+    check_range bytes=10-19 10 10
+    check_range bytes=0-0 0 1
+    check_range "bytes=$((4 * MIB - 5))-$((4 * MIB + 4))" $((4 * MIB - 5)) 10
+    check_range "bytes=$((5 * MIB))-" $((5 * MIB)) 321
+    check_range "bytes=$((SIZE - 3))-$((SIZE + 1000))" $((SIZE - 3)) 3
+    check_range bytes=-100 $((SIZE - 100)) 100
+    check_range "bytes=-$((SIZE + 5000))" 0 "$SIZE"
+    check_range "bytes=1-$((SIZE - 1))" 1 $((SIZE - 1))
+
+    t_begin proxy-range-unsatisfiable
+    for r in "bytes=$SIZE-" "bytes=$SIZE-$((SIZE + 10))" "bytes=$((SIZE + 1))-" bytes=-0; do
+        http GET "$P/v2/$REPO/blobs/$D" -H "Range: $r"
+        expect_status 416
+        expect_header Content-Range "bytes */$SIZE"
+    done
+
+    t_begin proxy-empty-blob
+    : > "$W/empty"
+    DE=$(digest_of "$W/empty")
+    http POST "$BERTH_URL/v2/$REPO/blobs/uploads/?digest=$DE" -H 'Content-Length: 0'
+    expect_status 201
+    http GET "$P/v2/$REPO/blobs/$DE"
+    expect_status 200
+    expect_header Content-Length 0
+    expect_body "$W/empty" "GET of the empty blob"
+    http GET "$P/v2/$REPO/blobs/$DE" -H 'Range: bytes=0-0'
+    expect_status 416
+    expect_header Content-Range "bytes */0"
+
+    t_begin proxy-unknown
+    http GET "$P/v2/$REPO/blobs/sha256:$(printf '%064d' 0)"
+    expect_status 404
+    expect_code BLOB_UNKNOWN
+    http GET "$P/v2/$REPO/blobs/sha256:abc"
+    expect_status 400
+    expect_code DIGEST_INVALID
+fi
+
+t_begin proxy-stop
+stop_proxy
+if [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$P/healthz")" != 000 ]; then
+    not_ok "the proxy gateway still answers on $P"
+else
+    ok "the proxy gateway is stopped"
+fi
+trap - EXIT
+rm -rf "$W"
