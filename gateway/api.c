@@ -187,6 +187,16 @@ ends_with(const char *s, size_t len, const char *suffix)
     return len >= n && memcmp(s + len - n, suffix, n) == 0;
 }
 
+/* Sets c->arg to the account name of robot `name` of c->project; 0 when it
+ * would not fit an account name. */
+static int
+robot_name(api_ctx_t *c, const char *name)
+{
+    int w = snprintf(c->arg, sizeof(c->arg), "robot$%s+%s", c->project, name);
+
+    return w > 0 && (size_t)w < sizeof(c->arg);
+}
+
 /* ---- path parsing (pure: runs before any query) ------------------------- */
 
 /* Splits `buf` at '/' into at most `max` segments; -1 when there are more. */
@@ -257,10 +267,8 @@ parse_projects(char **segs, int n, api_ctx_t *c, gw_error_t *err)
     }
     /* Robots made here are named after their project, so one project's
      * administrator cannot reach another project's robots by name. */
-    if (!component_valid(segs[3]) ||
-        strlen(c->project) + strlen(segs[3]) + 8 > sizeof(c->arg))
+    if (!component_valid(segs[3]) || !robot_name(c, segs[3]))
         return bad_name(err, "robot name");
-    snprintf(c->arg, sizeof(c->arg), "robot$%s+%s", c->project, segs[3]);
     return GW_OK;
 }
 
@@ -1010,9 +1018,8 @@ robot_create(http_req_t *req, api_ctx_t *c, json_t *body)
 
     if (rc != GW_OK)
         return rc;
-    if (strlen(c->project) + strlen(name) + 8 > sizeof(c->arg))
+    if (!robot_name(c, name))
         return http_fail(req, GW_EINVALID, 400, OCI_NAME_INVALID, "robot name too long");
-    snprintf(c->arg, sizeof(c->arg), "robot$%s+%s", c->project, name);
     if (passwd_random_secret(secret, sizeof(secret)) != GW_OK)
         return http_fail(req, GW_ERR, 500, OCI_INTERNAL, "no randomness");
     rc = robot_store(req, c, secret, perms, days, &res);
