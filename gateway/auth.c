@@ -25,6 +25,7 @@
 #define VERIFIED_TTL_S 300
 #define MAX_SCOPES 16
 #define CRED_MAX 512
+#define REFRESH_TTL_S (7 * 86400)
 
 typedef enum verdict {
     V_ALLOW = 0,
@@ -485,8 +486,12 @@ token_answer(http_req_t *req, const meta_account_t *who, token_access_t *list, s
     int rc;
 
     rc = token_issue(app->token_key, &p, &tok, &req->err);
-    if (rc == GW_OK && offline && who != NULL)
+    if (rc == GW_OK && offline && who != NULL) {
+        /* A refresh token stands in for the password (docker login keeps it),
+         * so it lives for days; each use re-checks the account. */
+        p.lifetime = REFRESH_TTL_S;
         rc = token_issue_refresh(app->token_key, &p, &refresh, &req->err);
+    }
     if (rc != GW_OK) {
         free(tok);
         return http_respond_error(req);
