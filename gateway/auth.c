@@ -370,18 +370,6 @@ typedef struct token_request {
     char *form; /* decoded POST body, owned */
 } token_request_t;
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes application/x-www-form-urlencoded text in place. */
 static void
 form_decode(char *s)
@@ -391,8 +379,8 @@ form_decode(char *s)
     for (; *s; s++) {
         if (*s == '+') {
             *o++ = ' ';
-        } else if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-            *o++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+        } else if (*s == '%' && ref_hex_value(s[1]) >= 0 && ref_hex_value(s[2]) >= 0) {
+            *o++ = (char)(ref_hex_value(s[1]) * 16 + ref_hex_value(s[2]));
             s += 2;
         } else {
             *o++ = *s;

@@ -35,18 +35,6 @@ static char *tls_cert_pem, *tls_key_pem;
 static void make_request_id(http_req_t *req);
 static void req_free(http_req_t *req);
 
-static int
-hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static double
 elapsed_ms(const struct timespec *t0)
 {
@@ -483,8 +471,8 @@ unescape_path(void *cls, struct MHD_Connection *conn, char *s)
     (void)conn;
     while (*p) {
         int hi, lo;
-        if (p[0] == '%' && (hi = hexdigit(p[1])) >= 0 && (lo = hexdigit(p[2])) >= 0 &&
-            (hi | lo) != 0) {
+        if (p[0] == '%' && (hi = ref_hex_value(p[1])) >= 0 &&
+            (lo = ref_hex_value(p[2])) >= 0 && (hi | lo) != 0) {
             *o++ = (char)(hi * 16 + lo);
             p += 3;
         } else {

@@ -347,3 +347,15 @@ ref_parse_range(const char *s, uint64_t size, uint64_t *off, uint64_t *len)
     *len = b - a + 1;
     return 0;
 }
+
+int
+ref_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

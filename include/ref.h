@@ -72,4 +72,7 @@ int ref_parse_content_range(const char *s, uint64_t *start, uint64_t *end);
  */
 int ref_parse_range(const char *s, uint64_t size, uint64_t *off, uint64_t *len);
 
+/** The value of hex digit `c` (either case), or -1. */
+int ref_hex_value(char c);
+
 #endif

@@ -22,7 +22,7 @@
 #include "gw_error.h"
 
 typedef struct s3_config {
-    const char *endpoint;        /* "http://127.0.0.1:7480" or "https://s3.eu-west-1.amazonaws.com" */
+    const char *endpoint;        /* "http://127.0.0.1:7480", "https://s3.eu-west-1.amazonaws.com" */
     const char *public_endpoint; /* endpoint used in presigned URLs; NULL = endpoint */
     const char *region;          /* "us-east-1" when NULL */
     const char *bucket;
