@@ -35,21 +35,21 @@
 
 typedef enum api_kind {
     EP_NONE = 0,
-    EP_HEALTH,         /* /health */
-    EP_PROJECTS,       /* /projects */
-    EP_PROJECT,        /* /projects/<p> */
-    EP_MEMBERS,        /* /projects/<p>/members */
-    EP_MEMBER,         /* /projects/<p>/members/<account> */
-    EP_ROBOTS,         /* /projects/<p>/robots */
-    EP_ROBOT,          /* /projects/<p>/robots/<name> */
-    EP_PROJECT_REPOS,  /* /projects/<p>/repositories */
-    EP_REPO,           /* /repositories/<repo> */
-    EP_ARTIFACTS,      /* /repositories/<repo>/artifacts */
-    EP_ARTIFACT,       /* /repositories/<repo>/artifacts/<digest> */
-    EP_TAGS,           /* /repositories/<repo>/tags */
-    EP_TAG,            /* /repositories/<repo>/tags/<tag> */
-    EP_USERS,          /* /users */
-    EP_USER_PASSWORD,  /* /users/<name>/password */
+    EP_HEALTH,        /* /health */
+    EP_PROJECTS,      /* /projects */
+    EP_PROJECT,       /* /projects/<p> */
+    EP_MEMBERS,       /* /projects/<p>/members */
+    EP_MEMBER,        /* /projects/<p>/members/<account> */
+    EP_ROBOTS,        /* /projects/<p>/robots */
+    EP_ROBOT,         /* /projects/<p>/robots/<name> */
+    EP_PROJECT_REPOS, /* /projects/<p>/repositories */
+    EP_REPO,          /* /repositories/<repo> */
+    EP_ARTIFACTS,     /* /repositories/<repo>/artifacts */
+    EP_ARTIFACT,      /* /repositories/<repo>/artifacts/<digest> */
+    EP_TAGS,          /* /repositories/<repo>/tags */
+    EP_TAG,           /* /repositories/<repo>/tags/<tag> */
+    EP_USERS,         /* /users */
+    EP_USER_PASSWORD, /* /users/<name>/password */
 } api_kind_t;
 
 /* What an endpoint asks of the caller. */
@@ -277,6 +277,9 @@ parse_projects(char **segs, int n, api_ctx_t *c, gw_error_t *err)
  * name holds '/', so it ends at the last "/artifacts" or "/tags" marker, as
  * in /v2/ paths. DELETE of a bare ".../tags" or ".../artifacts" has no other
  * meaning, so it names a repository whose last component is that word.
+ * TODO(api): a repository whose second-to-last component is "tags" or
+ * "artifacts" cannot be deleted here (the path reads as a tag or digest);
+ * only its tags and artifacts can, one by one.
  */
 static int
 parse_repo_path(const char *rest, http_method_t m, api_ctx_t *c, gw_error_t *err)
@@ -442,7 +445,7 @@ field_perms(http_req_t *req, json_t *o, unsigned *out)
     *out = 0;
     if (!json_is_array(arr))
         return bad_body(req, "permissions");
-    json_array_foreach(arr, i, v) {
+    json_array_foreach (arr, i, v) {
         for (k = 0; k < NPERM_WORDS; k++) {
             if (json_is_string(v) && strcmp(json_string_value(v), perm_words[k].word) == 0)
                 break;
@@ -460,9 +463,8 @@ check_password(http_req_t *req, const char *pw)
     size_t len = strlen(pw);
 
     if (len < API_PASSWORD_MIN || len > API_PASSWORD_MAX) {
-        return http_fail(req, GW_EINVALID, 400, OCI_UNSUPPORTED,
-                         "password must be %d to %d bytes", API_PASSWORD_MIN,
-                         API_PASSWORD_MAX);
+        return http_fail(req, GW_EINVALID, 400, OCI_UNSUPPORTED, "password must be %d to %d bytes",
+                         API_PASSWORD_MIN, API_PASSWORD_MAX);
     }
     return GW_OK;
 }
@@ -538,8 +540,8 @@ denied(http_req_t *req, const char *perm, const char *project)
     if (project == NULL) {
         return http_fail(req, GW_EDENIED, 403, OCI_DENIED, "%s permission missing", perm);
     }
-    return http_fail(req, GW_EDENIED, 403, OCI_DENIED, "%s permission missing on project %s",
-                     perm, project);
+    return http_fail(req, GW_EDENIED, 403, OCI_DENIED, "%s permission missing on project %s", perm,
+                     project);
 }
 
 /* The caller's bits in c->project; 404 when the project does not exist. */
@@ -588,6 +590,12 @@ authorize(http_req_t *req, api_ctx_t *c)
     }
 }
 
+static const char *
+method_name(http_method_t m)
+{
+    return m == HTTP_GET ? "GET" : m == HTTP_POST ? "POST" : m == HTTP_PUT ? "PUT" : "DELETE";
+}
+
 /* The endpoint for c->kind and the method; 405 with Allow when only the
  * method is wrong (RFC 9110 section 15.5.6). */
 static const api_endpoint_t *
@@ -601,12 +609,8 @@ find_endpoint(http_req_t *req, api_kind_t kind)
             continue;
         if (endpoints[i].method == req->method)
             return &endpoints[i];
-        used += (size_t)snprintf(allow + used, sizeof(allow) - used, "%s%s",
-                                 used > 0 ? ", " : "",
-                                 endpoints[i].method == HTTP_GET    ? "GET"
-                                 : endpoints[i].method == HTTP_POST ? "POST"
-                                 : endpoints[i].method == HTTP_PUT  ? "PUT"
-                                                                    : "DELETE");
+        used += (size_t)snprintf(allow + used, sizeof(allow) - used, "%s%s", used > 0 ? ", " : "",
+                                 method_name(endpoints[i].method));
     }
     http_add_header(req, "Allow", allow);
     http_fail(req, GW_EINVALID, 405, OCI_UNSUPPORTED, "method %s not allowed here",
@@ -623,8 +627,8 @@ body_end(http_req_t *req)
     json_t *root;
     int rc;
 
-    root = json_loadb(req->body != NULL ? req->body : "", req->body_len,
-                      JSON_REJECT_DUPLICATES, &jerr);
+    root = json_loadb(req->body != NULL ? req->body : "", req->body_len, JSON_REJECT_DUPLICATES,
+                      &jerr);
     if (!json_is_object(root)) {
         json_decref(root);
         return bad_body(req, "not a JSON object");
@@ -700,8 +704,7 @@ project_json(db_res_t *res, int i)
 {
     return json_pack("{s:s,s:b,s:I,s:s}", "name", db_res_text(res, i, 0), "public",
                      db_res_text(res, i, 1)[0] == 't', "repositories",
-                     (json_int_t)db_res_int64(res, i, 2), "created_at",
-                     db_res_text(res, i, 3));
+                     (json_int_t)db_res_int64(res, i, 2), "created_at", db_res_text(res, i, 3));
 }
 
 static int
@@ -718,8 +721,7 @@ projects_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK) {
-        rc = meta_project_list(db, c->who.id, is_sysadmin(&c->who), last, n + 1, &res,
-                               &req->err);
+        rc = meta_project_list(db, c->who.id, is_sysadmin(&c->who), last, n + 1, &res, &req->err);
     }
     if (rc != GW_OK)
         return http_respond_error(req);
@@ -777,8 +779,7 @@ project_create(http_req_t *req, api_ctx_t *c, json_t *body)
         return http_fail(req, rc, 409, OCI_DENIED, "project %s exists", name);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=project_create project=%s public=%d by=%s", name, pub,
-             c->who.name);
+    log_info("api", "event=project_create project=%s public=%d by=%s", name, pub, c->who.name);
     snprintf(c->project, sizeof(c->project), "%s", name);
     c->perms = META_PERM_ALL;
     snprintf(loc, sizeof(loc), API_PREFIX "/projects/%s", name);
@@ -840,8 +841,7 @@ project_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     /* The project existed a moment ago (authorize), so a miss here means a
      * repository appeared in it: meta_project_delete says ECONFLICT then. */
     if (rc == GW_ECONFLICT) {
-        return http_fail(req, rc, 409, OCI_DENIED, "project %s still has repositories",
-                         c->project);
+        return http_fail(req, rc, 409, OCI_DENIED, "project %s still has repositories", c->project);
     }
     if (rc != GW_OK)
         return http_respond_error(req);
@@ -891,12 +891,12 @@ member_apply(http_req_t *req, api_ctx_t *c, unsigned perms)
         return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "account %s not known", c->arg);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=member_set project=%s account=%s perms=%u by=%s", c->project,
-             c->arg, perms, c->who.name);
+    log_info("api", "event=member_set project=%s account=%s perms=%u by=%s", c->project, c->arg,
+             perms, c->who.name);
     if (perms == 0)
         return respond_empty(req);
-    return respond_json(req, 200, json_pack("{s:s,s:o}", "name", c->arg, "permissions",
-                                            perms_json(perms)));
+    return respond_json(req, 200,
+                        json_pack("{s:s,s:o}", "name", c->arg, "permissions", perms_json(perms)));
 }
 
 static int
@@ -953,8 +953,7 @@ robots_list(http_req_t *req, api_ctx_t *c, json_t *body)
 
 /* The robot creation fields: short name, permissions, lifetime in days. */
 static int
-robot_fields(http_req_t *req, json_t *body, const char **name, unsigned *perms,
-             json_int_t *days)
+robot_fields(http_req_t *req, json_t *body, const char **name, unsigned *perms, json_int_t *days)
 {
     json_t *d = json_object_get(body, "expires_in_days");
 
@@ -977,8 +976,8 @@ robot_fields(http_req_t *req, json_t *body, const char **name, unsigned *perms,
 /* Creates the account and its membership in one transaction, so a robot
  * never exists without the permissions it was made for. */
 static int
-robot_store(http_req_t *req, api_ctx_t *c, const char *secret, unsigned perms,
-            json_int_t days, db_res_t **res)
+robot_store(http_req_t *req, api_ctx_t *c, const char *secret, unsigned perms, json_int_t days,
+            db_res_t **res)
 {
     char hash[PASSWD_HASH_MAX], desc[REF_NAME_MAX + 32];
     db_conn_t *db = NULL;
@@ -1135,8 +1134,8 @@ artifact_json(db_res_t *res, int i)
         t += len + (t[len] == ',');
     }
     return json_pack("{s:s,s:s,s:I,s:o,s:s}", "digest", db_res_text(res, i, 0), "media_type",
-                     db_res_text(res, i, 1), "size", (json_int_t)db_res_int64(res, i, 2),
-                     "tags", tags, "created_at", db_res_text(res, i, 4));
+                     db_res_text(res, i, 1), "size", (json_int_t)db_res_int64(res, i, 2), "tags",
+                     tags, "created_at", db_res_text(res, i, 4));
 }
 
 static int
@@ -1184,8 +1183,7 @@ artifact_delete(http_req_t *req, api_ctx_t *c, json_t *body)
         return http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "manifest unknown");
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=artifact_delete repo=%s digest=%s by=%s", c->repo, c->arg,
-             c->who.name);
+    log_info("api", "event=artifact_delete repo=%s digest=%s by=%s", c->repo, c->arg, c->who.name);
     return respond_empty(req);
 }
 
@@ -1249,9 +1247,9 @@ memberships_json(const char *s)
         const char *colon = memchr(s, ':', len);
         if (colon != NULL && (size_t)(colon - s) < sizeof(proj)) {
             snprintf(proj, sizeof(proj), "%.*s", (int)(colon - s), s);
-            json_array_append_new(arr, json_pack("{s:s,s:o}", "name", proj, "permissions",
-                                                 perms_json((unsigned)strtoul(colon + 1,
-                                                                              NULL, 10))));
+            json_array_append_new(arr,
+                                  json_pack("{s:s,s:o}", "name", proj, "permissions",
+                                            perms_json((unsigned)strtoul(colon + 1, NULL, 10))));
         }
         s += len + (s[len] == ',');
     }
@@ -1278,10 +1276,9 @@ users_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return http_respond_error(req);
     arr = json_array();
     for (int i = 0; i < db_res_rows(res) && i < n; i++) {
-        json_array_append_new(arr, json_pack("{s:s,s:b,s:s,s:o}", "name",
-                                             db_res_text(res, i, 0), "admin",
-                                             db_res_text(res, i, 1)[0] == 't', "created_at",
-                                             db_res_text(res, i, 4), "projects",
+        json_array_append_new(arr, json_pack("{s:s,s:b,s:s,s:o}", "name", db_res_text(res, i, 0),
+                                             "admin", db_res_text(res, i, 1)[0] == 't',
+                                             "created_at", db_res_text(res, i, 4), "projects",
                                              memberships_json(db_res_text(res, i, 5))));
     }
     next_link(req, API_PREFIX "/users", res, n);

@@ -469,6 +469,7 @@ token_answer(http_req_t *req, const meta_account_t *who, token_access_t *list, s
         .naccess = n,
     };
     char *tok = NULL, *refresh = NULL, issued[32], *text;
+    char scope[4096];
     struct tm tm;
     json_t *root;
     int rc;
@@ -490,6 +491,11 @@ token_answer(http_req_t *req, const meta_account_t *who, token_access_t *list, s
                      app->cfg.token_ttl_s, "issued_at", issued);
     if (root != NULL && refresh != NULL)
         json_object_set_new(root, "refresh_token", json_string(refresh));
+    /* OAuth2 answers name what was granted (distribution-spec auth/oauth). */
+    if (root != NULL && req->method == HTTP_POST &&
+        token_scope_format(list, n, scope, sizeof(scope)) == GW_OK) {
+        json_object_set_new(root, "scope", json_string(scope));
+    }
     text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     free(tok);

@@ -232,8 +232,9 @@ meta_project_delete(db_conn_t *db, const char *name, gw_error_t *err)
     else if (rc == GW_OK && db_res_int64(res, 0, 0) > 0)
         rc = GW_ECONFLICT;
     db_res_free(res);
-    if (rc == GW_OK)
-        rc = exec_affecting(db, &q_project_delete, &p, err);
+    if (rc != GW_OK)
+        return rc;
+    rc = exec_affecting(db, &q_project_delete, &p, err);
     /* A repository created between the two statements keeps the project. */
     return rc == GW_ENOTFOUND ? GW_ECONFLICT : rc;
 }

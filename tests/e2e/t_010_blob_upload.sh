@@ -245,7 +245,6 @@ http POST "$BERTH_URL/v2/e2e/t010-variants/blobs/uploads/?digest=$D_V" \
 expect_created e2e/t010-variants "$D_V"
 head_check "$BERTH_URL" e2e/t010-variants "$D_V" 5000
 LONG=e2e/t010-$(printf 'x%.0s' $(seq 1 246))
-expect_eq "${#LONG}" 255 "the long name has 255 bytes"
 http POST "$BERTH_URL/v2/$LONG/blobs/uploads/?digest=$D_512M" --data-binary "@$W/s512m"
 expect_created "$LONG" "$D_512M"
 if upload_start "$BERTH_URL" "$LONG"; then

@@ -240,6 +240,25 @@ if upload_start "$G1" "$REPO"; then
     finish "$G1" "$W/ab" "$REPO"
 fi
 
+# ---- sha512 (declared at POST): the hash state crosses gateways mid-block and mid-part
+t_begin chunked-sha512-two-gateways
+mkblob "$W/s512" $((11 * MIB + 77))
+if upload_start "$G1" "$REPO" digest-algorithm=sha512; then
+    off=0
+    i=0
+    for n in 1 1 1 3000000 6000000 $((11 * MIB + 77 - 9000003)); do
+        if [ $((i % 2)) = 0 ]; then gw=$G1; else gw=$G2; fi
+        send_chunk "$gw" "$W/s512" "$off" "$n" || break
+        off=$((off + n))
+        i=$((i + 1))
+    done
+    D512=$(digest_of "$W/s512" sha512)
+    http PUT "$(with_q "$(on_gw "$G2" "$UP_URL")" "digest=$D512")"
+    expect_created "$REPO" "$D512"
+    head_check "$G1" "$REPO" "$D512" $((11 * MIB + 77))
+    readback "$G1" "$REPO" "$D512" "$W/s512"
+fi
+
 # ---- cancel with DELETE: row gone, multipart aborted, the upload unknown afterwards
 t_begin chunked-cancel
 mkblob "$W/cancel" $((6 * MIB))

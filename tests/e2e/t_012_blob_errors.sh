@@ -259,6 +259,14 @@ if upload_start "$BERTH_URL" "$REPO"; then
         expect_header Range 0-99
         expect_header Location "$UP_PATH"
     done
+    # a big chunk (a client retrying one) is refused just the same, with a readable answer
+    http PATCH "$UP_URL" -H "Content-Range: 0-$((6 * MIB + 2))" --data-binary "@$W/big"
+    expect_error 416 BLOB_UPLOAD_INVALID
+    expect_header Range 0-99
+    expect_header Location "$UP_PATH"
+    expect_header Docker-Upload-UUID "$UP_ID"
+    http PUT "$(with_q "$UP_URL" digest=sha256:abc)" --data-binary "@$W/big"
+    expect_error 400 DIGEST_INVALID
     expect_eq "$(upload_offset "$UP_ID")" 100 "offset unchanged by the refused chunks"
     http GET "$UP_URL"
     expect_status 204

@@ -179,6 +179,7 @@ expect_oci_error DENIED
 E2E_ANON=1 http GET "$BERTH_URL/v2/t030other/app/manifests/v1" -u "t030dev:$T30_PW"
 expect_status 403
 expect_oci_error DENIED
+t30_alive
 
 # --- the Bearer challenge without credentials
 t_begin auth-challenge
@@ -416,7 +417,7 @@ expect_status 200
 expect_eq "$(jqb '.token | length > 0')" true "a token for valid credentials"
 E2E_ANON=1 http GET "$BERTH_URL/auth/token?service=berth" -u "t030dev:wrong-$T30_PW"
 expect_status 401
-expect_header_present WWW-Authenticate
+expect_header WWW-Authenticate 'Basic realm="berth"'
 E2E_ANON=1 http GET "$BERTH_URL/auth/token?service=berth" -u "t030-nobody:$T30_PW"
 expect_status 401
 
@@ -437,5 +438,30 @@ E2E_ANON=1 http POST "$BERTH_URL/v2/t030nope/app/blobs/uploads/" -u "t030dev:$T3
 expect_status 403 # a user's push does not create a project
 expect_eq "$(psql_q "select count(*) from projects where name = 't030nope'")" 0 \
     "no project t030nope"
+
+# --- a deleted robot: its password and its refresh token stop working
+t_begin auth-robot-deleted
+E2E_ANON=1 http GET "$BERTH_URL/auth/token?service=berth&offline_token=true" \
+    -u "$RO_NAME:$RO_SECRET"
+expect_status 200
+RO_REFRESH=$(jqb '.refresh_token // ""')
+t30_run "berthctl robot delete t030ro" "$T30_CTL" robot delete t030ro
+E2E_ANON=1 http GET "$BERTH_URL/v2/t030priv/app/manifests/v1" -u "$RO_NAME:$RO_SECRET"
+expect_status 401
+E2E_ANON=1 http POST "$BERTH_URL/auth/token" --data-urlencode grant_type=refresh_token \
+    --data-urlencode "refresh_token=$RO_REFRESH" --data-urlencode service=berth \
+    --data-urlencode client_id=t030 --data-urlencode "scope=repository:t030priv/app:pull"
+expect_status 401
+
+# --- a changed password: the old one stops working at once (no cached verification)
+t_begin auth-password-change
+T30_PW2=t030-dev-pw2-$RANDOM$RANDOM
+t30_run "berthctl user passwd t030dev" env BERTH_PASSWORD="$T30_PW2" "$T30_CTL" \
+    user passwd t030dev
+E2E_ANON=1 http GET "$BERTH_URL/v2/t030priv/app/manifests/v1" -u "t030dev:$T30_PW"
+expect_status 401
+E2E_ANON=1 http GET "$BERTH_URL/v2/t030priv/app/manifests/v1" -u "t030dev:$T30_PW2"
+expect_status 200
+t30_alive
 
 rm -rf "$T30_TMP"
