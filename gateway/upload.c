@@ -296,7 +296,8 @@ discard(upload_t *u)
         u->claimed = 0;
 }
 
-/* Records the blob, links it, deletes the upload row: one transaction. */
+/* Records the blob (unless *duplicate says it is stored already), links it,
+ * deletes the upload row: one transaction. */
 static int
 commit_blob(upload_t *u, int *duplicate)
 {
@@ -309,7 +310,8 @@ commit_blob(upload_t *u, int *duplicate)
         rc = db_begin(db, &req->err);
     if (rc != GW_OK)
         return rc;
-    rc = meta_blob_insert(db, u->digest, (int64_t)u->m.offset, u->m.object_key, &req->err);
+    if (!*duplicate)
+        rc = meta_blob_insert(db, u->digest, (int64_t)u->m.offset, u->m.object_key, &req->err);
     if (rc == GW_EEXISTS) {
         *duplicate = 1; /* stored meanwhile by someone else: ours goes */
         rc = GW_OK;
@@ -348,9 +350,10 @@ finish_blob(upload_t *u)
         digest_final(&u->hash, actual);
         if (strcmp(actual, u->digest) != 0)
             goto mismatch;
+        /* Link only: if GC removed the row meanwhile, the link's foreign key
+         * fails and the client retries, rather than a row without an object. */
         abort_multipart(u);
         duplicate = 1;
-        u->m.object_key[0] = '\0';
         rc = commit_blob(u, &duplicate);
         goto done;
     }

@@ -827,9 +827,9 @@ report(const s3_op_t *op, const s3_resp_t *r, int rc, int attempts, gw_error_t *
  *
  * TODO(s3): a GET cut off mid-body is not resumed with a Range from the last
  * byte delivered; the caller sees GW_EUNAVAILABLE and must start over.
- * TODO(s3): a CompleteMultipartUpload whose success answer was lost is retried
- * and then gets NoSuchUpload (GW_ENOTFOUND) although the object exists;
- * callers should HEAD the key before treating that as a failure.
+ * A CompleteMultipartUpload whose success answer was lost is retried and then
+ * gets NoSuchUpload (GW_ENOTFOUND) although the object exists; upload.c HEADs
+ * the key before treating that as a failure.
  */
 static int
 perform(s3_client_t *c, const s3_op_t *op, s3_resp_t *resp, gw_error_t *err)

@@ -187,7 +187,7 @@ typedef struct worker {
     int index;
     uint64_t rng;
     hist_t hist;
-    uint64_t ops, errors, incomplete, http_reqs, bytes, redirects, direct, reused;
+    uint64_t ops, errors, incomplete, http_reqs, bytes, redirects, direct, reused, connects;
     uint64_t status_err[STATUS_SLOTS];
     uint64_t last_done;
     char curl_err[CURL_ERROR_SIZE];
@@ -706,7 +706,7 @@ status_ok(slot_t *s, long code)
     case PH_PUT:
         return code == 201;
     default:
-        if (s->kind == K_BGET)
+        if (s->kind == K_BGET || s->kind == K_BHEAD)
             return code == 307 || code == 200;
         return code == 200;
     }
@@ -739,30 +739,22 @@ op_success(slot_t *s, long code)
     w->ops++;
     w->bytes += s->kind == K_PUSH ? s->size : s->rx;
     w->last_done = t;
-    if (s->kind == K_BGET && code == 307)
+    if ((s->kind == K_BGET || s->kind == K_BHEAD) && code == 307)
         w->redirects++;
-    else if (s->kind == K_BGET)
+    else if (s->kind == K_BGET || s->kind == K_BHEAD)
         w->direct++;
-}
-
-static void
-hold_check_reuse(slot_t *s)
-{
-    long conns = -1;
-
-    curl_easy_getinfo(s->h, CURLINFO_NUM_CONNECTS, &conns);
-    if (conns == 0)
-        s->w->reused++;
 }
 
 static void
 on_done(slot_t *s, CURLcode rc)
 {
     worker_t *w = s->w;
-    long code = 0;
+    long code = 0, conns = 0;
 
     w->http_reqs++;
     curl_multi_remove_handle(w->m, s->h);
+    curl_easy_getinfo(s->h, CURLINFO_NUM_CONNECTS, &conns);
+    w->connects += (uint64_t)conns;
     if (rc == CURLE_OK)
         curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
     if (rc != CURLE_OK || !status_ok(s, code)) {
@@ -777,8 +769,8 @@ on_done(slot_t *s, CURLcode rc)
         }
         return;
     }
-    if (s->kind == K_HOLD && w->r->second_round)
-        hold_check_reuse(s);
+    if (s->kind == K_HOLD && w->r->second_round && conns == 0)
+        w->reused++;
     op_success(s, code);
     op_start(s);
 }
@@ -1273,7 +1265,7 @@ auth_login(run_t *r)
 
 typedef struct totals {
     hist_t hist;
-    uint64_t ops, errors, incomplete, http_reqs, bytes, redirects, direct, reused;
+    uint64_t ops, errors, incomplete, http_reqs, bytes, redirects, direct, reused, connects;
     uint64_t status_err[STATUS_SLOTS];
     uint64_t last_done;
     double elapsed;
@@ -1295,6 +1287,7 @@ totals_add(totals_t *t, const worker_t *w)
     t->redirects += w->redirects;
     t->direct += w->direct;
     t->reused += w->reused;
+    t->connects += w->connects;
     for (i = 0; i < STATUS_SLOTS; i++)
         t->status_err[i] += w->status_err[i];
     if (w->last_done > t->last_done)
@@ -1352,12 +1345,12 @@ report_json(const run_t *r, const totals_t *t)
     printf("},\"curl_error\":");
     print_json_str(stdout, t->curl_err);
     printf(",\"ops_per_s\":%.1f,\"mb_per_s\":%.2f,\"p50_ms\":%.3f,\"p90_ms\":%.3f"
-           ",\"p99_ms\":%.3f,\"max_ms\":%.3f,\"bytes\":%" PRIu64,
+           ",\"p99_ms\":%.3f,\"max_ms\":%.3f,\"bytes\":%" PRIu64 ",\"connections\":%" PRIu64,
            (double)t->ops / t->elapsed, (double)t->bytes / t->elapsed / 1e6,
            hist_pct_ms(&t->hist, 0.5), hist_pct_ms(&t->hist, 0.9),
-           hist_pct_ms(&t->hist, 0.99), (double)t->hist.max / 1000.0, t->bytes);
-    if (r->wl->kind == K_BGET)
-        printf(",\"blob_get\":{\"redirect_307\":%" PRIu64 ",\"direct_200\":%" PRIu64 "}",
+           hist_pct_ms(&t->hist, 0.99), (double)t->hist.max / 1000.0, t->bytes, t->connects);
+    if (t->redirects + t->direct > 0)
+        printf(",\"blob_status\":{\"redirect_307\":%" PRIu64 ",\"direct_200\":%" PRIu64 "}",
                t->redirects, t->direct);
     if (r->wl->kind == K_HOLD)
         printf(",\"reused_after_hold\":%" PRIu64, t->reused);
@@ -1375,7 +1368,7 @@ report_row(const run_t *r, const totals_t *t)
            r->o->label, r->wl->name, t->ops, t->errors, (double)t->ops / t->elapsed,
            (double)t->bytes / t->elapsed / 1e6, hist_pct_ms(&t->hist, 0.5),
            hist_pct_ms(&t->hist, 0.9), hist_pct_ms(&t->hist, 0.99));
-    if (r->wl->kind == K_BGET)
+    if (t->redirects + t->direct > 0)
         printf("  307x%" PRIu64 " 200x%" PRIu64, t->redirects, t->direct);
     if (r->wl->kind == K_HOLD)
         printf("  reused=%" PRIu64 "/%d", t->reused, r->o->concurrency);
@@ -1660,7 +1653,7 @@ mode_exec_healthz(const opts_t *o)
 
 /* ------------------------------------------------------------------ arguments */
 
-static void
+static _Noreturn void
 usage(void)
 {
     size_t i;
@@ -1795,11 +1788,12 @@ mode_registry(const opts_t *o, const fixture_t *fx)
         usage();
     }
     if (run_urls(r) != 0)
-        return 2;
-    if (o->user != NULL && auth_login(r) != 0)
-        return 4;
-    run_headers(r);
-    if (o->setup && do_setup(r) != 0)
+        rc = 2;
+    else if (o->user != NULL && auth_login(r) != 0)
+        rc = 4;
+    if (rc == 0)
+        run_headers(r);
+    if (rc == 0 && o->setup && do_setup(r) != 0)
         rc = 4;
     if (rc == 0 && r->wl != NULL) {
         run_push_content(r);

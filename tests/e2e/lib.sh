@@ -128,7 +128,9 @@ expect_header_present() {
 expect_oci_error() { # CODE: one of errors[].code is CODE
     local codes
     codes=$(jq -r '.errors[]?.code' < "$HTTP_BODY" 2>/dev/null | paste -sd, -)
-    if jq -e --arg c "$1" '.errors | type == "array" and any(.[]; .code == $c)' \
+    # jq -s: an empty body is [] and fails, where plain jq -e would pass on no input
+    if jq -se --arg c "$1" \
+        'length == 1 and (.[0].errors | type == "array" and any(.[]; .code == $c))' \
         < "$HTTP_BODY" >/dev/null 2>&1; then
         ok "OCI error $1"
     else
