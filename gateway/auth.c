@@ -23,6 +23,7 @@
 
 #define VERIFIED_SLOTS 256
 #define VERIFIED_TTL_S 300
+#define TOKEN_SLOTS 128
 #define MAX_SCOPES 16
 #define CRED_MAX 512
 #define REFRESH_TTL_S (7 * 86400)
@@ -39,7 +40,14 @@ typedef struct verified {
     time_t at;
 } verified_t;
 
+typedef struct token_cached {
+    char key[DIGEST_STR_MAX];
+    token_claims_t *claims; /* NULL while the slot is empty */
+} token_cached_t;
+
 static verified_t verified[VERIFIED_SLOTS];
+static token_cached_t tokens[TOKEN_SLOTS];
+static pthread_mutex_t tokens_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t verified_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *
@@ -66,6 +74,12 @@ auth_free(app_t *app)
 {
     token_key_free(app->token_key);
     app->token_key = NULL;
+    pthread_mutex_lock(&tokens_lock);
+    for (int i = 0; i < TOKEN_SLOTS; i++) {
+        free(tokens[i].claims);
+        tokens[i].claims = NULL;
+    }
+    pthread_mutex_unlock(&tokens_lock);
 }
 
 /* ---- Basic credentials ------------------------------------------------ */
@@ -196,6 +210,51 @@ repo_actions(http_req_t *req, const meta_account_t *who, const char *repo, unsig
     return rc;
 }
 
+/* ---- Bearer tokens ------------------------------------------------------ */
+
+/*
+ * Verifies a token, remembering verified ones by the digest of their text:
+ * a token is immutable and signed, so the same text verifies the same way
+ * until it expires (re-checked on every hit). Saves an ECDSA verification
+ * per request for clients that reuse their token, as all do.
+ */
+static int
+verify_bearer(http_req_t *req, const char *jwt, token_claims_t *claims, gw_error_t *err)
+{
+    char key[DIGEST_STR_MAX];
+    token_cached_t *slot;
+    time_t now = time(NULL);
+    int hit = 0, rc;
+
+    if (strlen(jwt) > TOKEN_JWT_MAX)
+        return token_verify(req->app->token_key, jwt, req->app->cfg.token_service,
+                            req->app->cfg.token_issuer, now, claims, err);
+    digest_compute(DIGEST_SHA256, jwt, strlen(jwt), key);
+    slot = &tokens[strtoul(key + 7 + 56, NULL, 16) % TOKEN_SLOTS];
+    pthread_mutex_lock(&tokens_lock);
+    if (slot->claims != NULL && strcmp(slot->key, key) == 0 &&
+        slot->claims->exp + TOKEN_LEEWAY > (long long)now) {
+        memcpy(claims, slot->claims, sizeof(*claims));
+        hit = 1;
+    }
+    pthread_mutex_unlock(&tokens_lock);
+    if (hit)
+        return GW_OK;
+    rc = token_verify(req->app->token_key, jwt, req->app->cfg.token_service,
+                      req->app->cfg.token_issuer, now, claims, err);
+    if (rc != GW_OK)
+        return rc;
+    pthread_mutex_lock(&tokens_lock);
+    if (slot->claims == NULL)
+        slot->claims = malloc(sizeof(*slot->claims));
+    if (slot->claims != NULL) {
+        memcpy(slot->claims, claims, sizeof(*claims));
+        memcpy(slot->key, key, sizeof(key));
+    }
+    pthread_mutex_unlock(&tokens_lock);
+    return GW_OK;
+}
+
 /* ---- challenges and verdicts ------------------------------------------ */
 
 static void
@@ -255,8 +314,7 @@ evaluate(http_req_t *req, const char *repo, unsigned actions, const char **why)
         claims = malloc(sizeof(*claims));
         if (claims == NULL)
             return V_ERROR;
-        if (token_verify(req->app->token_key, h + 7, req->app->cfg.token_service,
-                         req->app->cfg.token_issuer, time(NULL), claims, &terr) != GW_OK) {
+        if (verify_bearer(req, h + 7, claims, &terr) != GW_OK) {
             *why = "invalid_token";
             log_info("auth", "event=token_refused reason=\"%s\"", terr.detail);
         } else if (repo == NULL || token_allows(claims, repo, actions)) {
@@ -329,10 +387,7 @@ auth_require_catalog(http_req_t *req)
         return GW_OK;
     if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
         claims = malloc(sizeof(*claims));
-        if (claims != NULL && token_verify(req->app->token_key, h + 7,
-                                           req->app->cfg.token_service,
-                                           req->app->cfg.token_issuer, time(NULL), claims,
-                                           &terr) == GW_OK) {
+        if (claims != NULL && verify_bearer(req, h + 7, claims, &terr) == GW_OK) {
             v = token_allows_catalog(claims) ? V_ALLOW : V_DENIED;
         }
         free(claims);
