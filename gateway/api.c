@@ -19,6 +19,7 @@
 #include "auth.h"
 #include "handlers.h"
 #include "log.h"
+#include "mcache.h"
 #include "meta.h"
 #include "passwd.h"
 
@@ -1113,6 +1114,8 @@ repo_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     (void)body;
     if (rc == GW_OK)
         rc = meta_repo_delete(db, c->repo, req->app->cfg.gc_delay_s, &req->err);
+    if (rc == GW_OK)
+        mcache_invalidate(c->repo);
     if (rc == GW_ENOTFOUND)
         return repo_unknown(req);
     if (rc != GW_OK)
@@ -1179,6 +1182,8 @@ artifact_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     (void)body;
     if (rc == GW_OK)
         rc = meta_manifest_delete(db, c->repo, c->arg, &req->err);
+    if (rc == GW_OK)
+        mcache_invalidate(c->repo);
     if (rc == GW_ENOTFOUND)
         return http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "manifest unknown");
     if (rc != GW_OK)
@@ -1225,6 +1230,8 @@ tag_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     (void)body;
     if (rc == GW_OK)
         rc = meta_tag_delete(db, c->repo, c->arg, &req->err);
+    if (rc == GW_OK)
+        mcache_invalidate(c->repo);
     if (rc == GW_ENOTFOUND)
         return http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "tag %s not known", c->arg);
     if (rc != GW_OK)

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "http.h"
 #include "log.h"
+#include "mcache.h"
 #include "migrate.h"
 #include "worker.h"
 
@@ -116,12 +117,14 @@ main(int argc, char **argv)
     }
     if (app.cfg.workers)
         worker_start(&app);
+    mcache_start(&app);
     log_info("main", "event=listening addr=%s", app.cfg.listen);
     while (!stopping)
         pause();
     log_info("main", "event=stopping");
     status = 0;
 cleanup:
+    mcache_stop();
     worker_stop();
     http_server_stop(server);
     auth_free(&app);

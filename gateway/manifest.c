@@ -14,9 +14,23 @@
 
 #include "handlers.h"
 #include "manifest.h"
+#include "mcache.h"
 #include "meta.h"
 
 #define MANIFEST_MAX_TAGS 64
+
+/* A hit from the by-tag cache: no database round trip. */
+static int
+serve_cached(http_req_t *req)
+{
+    mcache_hit_t hit;
+
+    if (!mcache_get(req->ref.name, req->ref.arg, &hit))
+        return 0;
+    http_add_header(req, "Docker-Content-Digest", hit.digest);
+    http_respond(req, 200, hit.media_type, hit.payload, hit.size, 1);
+    return 1;
+}
 
 static void
 serve(http_req_t *req, int by_digest)
@@ -24,9 +38,12 @@ serve(http_req_t *req, int by_digest)
     db_conn_t *db = NULL;
     db_res_t *res = NULL;
     const unsigned char *payload;
+    uint64_t seq = mcache_seq();
     size_t len;
     int rc;
 
+    if (!by_digest && serve_cached(req))
+        return;
     rc = http_db(req, &db);
     if (rc == GW_OK)
         rc = meta_manifest_get(db, req->ref.name, req->ref.arg, by_digest, &res, &req->err);
@@ -40,6 +57,10 @@ serve(http_req_t *req, int by_digest)
         return;
     }
     payload = db_res_bytes(res, 0, 2, &len);
+    if (!by_digest) {
+        mcache_put(req->ref.name, req->ref.arg, db_res_text(res, 0, 0), db_res_text(res, 0, 1),
+                   payload, len, seq);
+    }
     http_add_header(req, "Docker-Content-Digest", db_res_text(res, 0, 0));
     http_respond(req, 200, db_res_text(res, 0, 1), payload, len, 0);
     db_res_free(res);
@@ -55,6 +76,8 @@ remove_manifest(http_req_t *req, int by_digest)
         rc = meta_manifest_delete(db, req->ref.name, req->ref.arg, &req->err);
     else if (rc == GW_OK)
         rc = meta_tag_delete(db, req->ref.name, req->ref.arg, &req->err);
+    if (rc == GW_OK)
+        mcache_invalidate(req->ref.name);
     if (rc == GW_ENOTFOUND)
         http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "manifest unknown");
     else if (rc != GW_OK)
@@ -150,6 +173,8 @@ put_end(http_req_t *req)
         rc = gw_error_set(&req->err, rc, 400, OCI_MANIFEST_BLOB_UNKNOWN,
                           "manifest references %s, unknown to this repository", missing);
     }
+    if (rc == GW_OK && m.ntags > 0)
+        mcache_invalidate(req->ref.name);
     if (rc == GW_OK)
         put_answer(req, &m);
 cleanup:

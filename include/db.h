@@ -99,4 +99,32 @@ int64_t db_res_affected(const db_res_t *res);
 /** Frees a result; NULL is fine. */
 void db_res_free(db_res_t *res);
 
+/* ---- LISTEN/NOTIFY ------------------------------------------------------ */
+
+typedef struct db_listener db_listener_t;
+
+/** Receives one notification's payload (valid during the call only). */
+typedef void (*db_notify_fn)(void *arg, const char *payload);
+
+/**
+ * Opens a dedicated connection to `conninfo` and LISTENs on `channel`
+ * (a plain identifier). GW_EUNAVAILABLE when PostgreSQL cannot be reached.
+ */
+int db_listen_open(db_listener_t **out, const char *conninfo, const char *channel,
+                   gw_error_t *err);
+
+/**
+ * Waits up to `timeout_ms` for notifications and passes each to `fn`.
+ * Returns GW_OK (also on timeout) or GW_EUNAVAILABLE once the connection is
+ * lost; then close it and open a new one.
+ */
+int db_listen_wait(db_listener_t *l, int timeout_ms, db_notify_fn fn, void *arg,
+                   gw_error_t *err);
+
+/** Runs a trivial query to find out whether the connection is still alive. */
+int db_listen_ping(db_listener_t *l, gw_error_t *err);
+
+/** Closes the listener; NULL is fine. */
+void db_listen_close(db_listener_t *l);
+
 #endif

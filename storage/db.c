@@ -8,6 +8,7 @@
  * prepared per connection on first use.
  */
 #include <errno.h>
+#include <poll.h>
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -365,4 +366,83 @@ db_res_free(db_res_t *res)
         return;
     PQclear(res->r);
     free(res);
+}
+
+/* ---- LISTEN/NOTIFY ------------------------------------------------------ */
+
+struct db_listener {
+    PGconn *pg;
+};
+
+int
+db_listen_open(db_listener_t **out, const char *conninfo, const char *channel,
+               gw_error_t *err)
+{
+    db_listener_t *l = calloc(1, sizeof(*l));
+    char sql[128];
+    PGresult *r = NULL;
+    int rc = GW_OK;
+
+    *out = NULL;
+    if (l == NULL)
+        return gw_error_internal(err, GW_ERR, "out of memory");
+    l->pg = PQconnectdb(conninfo);
+    if (PQstatus(l->pg) != CONNECTION_OK) {
+        rc = gw_error_internal(err, GW_EUNAVAILABLE, "pg listen connect failed");
+        goto cleanup;
+    }
+    snprintf(sql, sizeof(sql), "LISTEN %s", channel);
+    r = PQexec(l->pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = gw_error_internal(err, GW_EUNAVAILABLE, "pg LISTEN failed");
+cleanup:
+    PQclear(r);
+    if (rc != GW_OK)
+        db_listen_close(l);
+    else
+        *out = l;
+    return rc;
+}
+
+int
+db_listen_wait(db_listener_t *l, int timeout_ms, db_notify_fn fn, void *arg, gw_error_t *err)
+{
+    struct pollfd pfd = {.fd = PQsocket(l->pg), .events = POLLIN};
+    PGnotify *n;
+
+    if (pfd.fd < 0)
+        return gw_error_internal(err, GW_EUNAVAILABLE, "pg listen connection lost");
+    /* Notifications read along with an earlier query's answer wait in libpq. */
+    while ((n = PQnotifies(l->pg)) != NULL) {
+        fn(arg, n->extra);
+        PQfreemem(n);
+    }
+    if (poll(&pfd, 1, timeout_ms) < 0 && errno != EINTR)
+        return gw_error_internal(err, GW_EUNAVAILABLE, "poll failed");
+    if (!PQconsumeInput(l->pg) || PQstatus(l->pg) != CONNECTION_OK)
+        return gw_error_internal(err, GW_EUNAVAILABLE, "pg listen connection lost");
+    while ((n = PQnotifies(l->pg)) != NULL) {
+        fn(arg, n->extra);
+        PQfreemem(n);
+    }
+    return GW_OK;
+}
+
+int
+db_listen_ping(db_listener_t *l, gw_error_t *err)
+{
+    PGresult *r = PQexec(l->pg, "SELECT 1");
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+
+    PQclear(r);
+    return ok ? GW_OK : gw_error_internal(err, GW_EUNAVAILABLE, "pg listen connection lost");
+}
+
+void
+db_listen_close(db_listener_t *l)
+{
+    if (l == NULL)
+        return;
+    PQfinish(l->pg);
+    free(l);
 }

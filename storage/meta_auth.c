@@ -70,6 +70,8 @@ static db_query_t q_repo_delete = DB_QUERY(
     " b AS (SELECT rb.digest FROM repository_blobs rb JOIN r ON rb.repository_id = r.id)"
     " INSERT INTO gc_queue (digest, not_before)"
     " SELECT digest, now() + make_interval(secs => $2::float8) FROM b");
+/* Tells every gateway to drop its cached manifests of the repository. */
+static db_query_t q_repo_notify = DB_QUERY("SELECT pg_notify('berth_manifests', $1)");
 static db_query_t q_repo_exists = DB_QUERY("SELECT 1 FROM repositories WHERE name = $1");
 static db_query_t q_artifact_list = DB_QUERY(
     "SELECT m.digest, m.media_type, m.size,"
@@ -302,6 +304,9 @@ meta_repo_delete(db_conn_t *db, const char *name, int gc_delay_s, gw_error_t *er
     db_param_int64(&p, gc_delay_s);
     if (rc == GW_OK)
         rc = db_exec(db, &q_repo_delete, &p, NULL, err);
+    p.n = 1;
+    if (rc == GW_OK)
+        rc = db_exec(db, &q_repo_notify, &p, NULL, err);
     return rc;
 }
 

@@ -44,12 +44,18 @@ static db_query_t q_get_by_tag = DB_QUERY_BIN(
 static db_query_t q_get_by_digest = DB_QUERY_BIN(
     "SELECT m.digest, m.media_type, m.payload FROM repositories r"
     " JOIN manifests m ON m.repository_id = r.id WHERE r.name = $1 AND m.digest = $2");
+/* Writes that change what a tag resolves to NOTIFY the repository's name,
+ * so every gateway drops its cached manifests of it (mcache.h); the
+ * notification is delivered at commit. */
+static db_query_t q_notify = DB_QUERY("SELECT pg_notify('berth_manifests', $1)");
 static db_query_t q_manifest_delete = DB_QUERY(
-    "DELETE FROM manifests m USING repositories r"
-    " WHERE r.id = m.repository_id AND r.name = $1 AND m.digest = $2");
+    "WITH d AS (DELETE FROM manifests m USING repositories r"
+    "  WHERE r.id = m.repository_id AND r.name = $1 AND m.digest = $2 RETURNING 1)"
+    " SELECT pg_notify('berth_manifests', $1) FROM d LIMIT 1");
 static db_query_t q_tag_delete = DB_QUERY(
-    "DELETE FROM tags t USING repositories r"
-    " WHERE r.id = t.repository_id AND r.name = $1 AND t.name = $2");
+    "WITH d AS (DELETE FROM tags t USING repositories r"
+    "  WHERE r.id = t.repository_id AND r.name = $1 AND t.name = $2 RETURNING 1)"
+    " SELECT pg_notify('berth_manifests', $1) FROM d LIMIT 1");
 static db_query_t q_tag_list = DB_QUERY(
     "SELECT t.name FROM tags t JOIN repositories r ON r.id = t.repository_id"
     " WHERE r.name = $1 AND t.name > $2 ORDER BY t.name LIMIT $3");
@@ -190,6 +196,11 @@ meta_manifest_put(db_conn_t *db, const char *name, const meta_manifest_t *m, cha
         rc = insert_list(db, &q_manifest_children, id, m->children, m->nchildren, 0, err);
     if (rc == GW_OK)
         rc = insert_list(db, &q_tags_set, repo_id, m->tags, m->ntags, id, err);
+    if (rc == GW_OK && m->ntags > 0) {
+        db_params_t p = {0};
+        db_param_text(&p, name);
+        rc = db_exec(db, &q_notify, &p, NULL, err);
+    }
     if (rc == GW_OK)
         rc = db_commit(db, err);
     if (rc != GW_OK)

@@ -6,7 +6,7 @@
  *
  *   bench --url http://127.0.0.1:PORT --repo bench/app --workload NAME
  *         [--concurrency 32] [--duration 10] [--threads 1] [--max-ops N] [--json]
- *         [--label NAME] [--setup] [--tags 100] [--rss-pid PID]
+ *         [--label NAME] [--setup] [--tags 100] [--rss-pid PID] [--user USER:PASSWORD]
  *   bench --manifest-out FILE                 the fixture manifest's bytes (for nginx)
  *   bench --s3-put-200m [--json]              one signed 200 MiB PUT to S3 (BERTH_S3_* env)
  *   bench --exec-healthz URL [--json] -- CMD ARG...   ms from exec of CMD to URL 200
@@ -19,7 +19,10 @@
  * share a digest. One op is one request for pulls and one whole blob upload for pushes;
  * latency is per op, in a fixed log-linear histogram (16 buckets per power of two, us).
  * Every status is checked; errors are counted per status (0 = transport error), printed
- * loudly on stderr, and make the exit status 3.
+ * loudly on stderr, and make the exit status 3. --user answers the registry's challenge
+ * (a Docker bearer token for repository:REPO:pull,push, or Basic). hold-conns opens
+ * --concurrency connections, holds them idle for --duration s, then checks they are
+ * reused; --rss-pid samples that process's VmRSS peak (every 20 ms) during a run.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -1520,25 +1523,15 @@ need_env(const char *name)
     return v;
 }
 
-/* One 200 MiB PUT, SigV4-signed by libcurl (UNSIGNED-PAYLOAD), no multipart. */
-static int
-mode_s3_put(const opts_t *o)
+/* Sets up h for one SigV4-signed PUT of b to the S3 object at url. */
+static struct curl_slist *
+s3_put_setup(CURL *h, const char *url, buf_reader_t *b, char *errbuf)
 {
-    const char *ep = need_env("BERTH_S3_ENDPOINT"), *bucket = need_env("BERTH_S3_BUCKET");
-    const char *ak = need_env("BERTH_S3_ACCESS_KEY"), *sk = need_env("BERTH_S3_SECRET_KEY");
     const char *region = getenv("BERTH_S3_REGION") ? getenv("BERTH_S3_REGION") : "us-east-1";
-    char url[URL_MAX], sig[128], user[512], errbuf[CURL_ERROR_SIZE] = "";
-    unsigned char *data = xmalloc(S3_PUT_SIZE);
-    buf_reader_t b = {data, S3_PUT_SIZE, 0};
+    const char *ak = need_env("BERTH_S3_ACCESS_KEY"), *sk = need_env("BERTH_S3_SECRET_KEY");
+    char sig[128], user[512];
     struct curl_slist *hd = NULL;
-    CURL *h = curl_easy_init();
-    long code = 0;
-    uint64_t t;
-    double s;
 
-    fill_random(data, S3_PUT_SIZE, now_ns());
-    snprintf(url, sizeof(url), "%s/%s/bench-direct/%" PRIu64 "-%d", ep, bucket, now_ns(),
-             (int)getpid());
     snprintf(sig, sizeof(sig), "aws:amz:%s:s3", region);
     snprintf(user, sizeof(user), "%s:%s", ak, sk);
     /* No "Expect:" override here: libcurl 7.88 would sign the empty header it then omits.
@@ -1548,15 +1541,36 @@ mode_s3_put(const opts_t *o)
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)S3_PUT_SIZE);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->len);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, buf_read_cb);
-    curl_easy_setopt(h, CURLOPT_READDATA, &b);
-    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);
+    curl_easy_setopt(h, CURLOPT_READDATA, b);
+    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);    /* libcurl copies string options */
     curl_easy_setopt(h, CURLOPT_USERPWD, user);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sync_discard_cb);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_VERBOSE, getenv("BENCH_VERBOSE") != NULL ? 1L : 0L);
+    return hd;
+}
+
+/* One 200 MiB PUT, SigV4-signed by libcurl (UNSIGNED-PAYLOAD), no multipart. */
+static int
+mode_s3_put(const opts_t *o)
+{
+    const char *ep = need_env("BERTH_S3_ENDPOINT"), *bucket = need_env("BERTH_S3_BUCKET");
+    char url[URL_MAX], errbuf[CURL_ERROR_SIZE] = "";
+    unsigned char *data = xmalloc(S3_PUT_SIZE);
+    buf_reader_t b = {data, S3_PUT_SIZE, 0};
+    CURL *h = curl_easy_init();
+    struct curl_slist *hd;
+    long code = 0;
+    uint64_t t;
+    double s;
+
+    fill_random(data, S3_PUT_SIZE, now_ns());
+    snprintf(url, sizeof(url), "%s/%s/bench-direct/%" PRIu64 "-%d", ep, bucket, now_ns(),
+             (int)getpid());
+    hd = s3_put_setup(h, url, &b, errbuf);
     t = now_ns();
     if (curl_easy_perform(h) == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
