@@ -19,7 +19,7 @@
 
 #define MANIFEST_MAX_TAGS 64
 
-/* A hit from the by-tag cache: no database round trip. */
+/* A hit from the manifest cache: no database round trip. */
 static int
 serve_cached(http_req_t *req)
 {
@@ -42,7 +42,8 @@ serve(http_req_t *req, int by_digest)
     size_t len;
     int rc;
 
-    if (!by_digest && serve_cached(req))
+    /* Tags and digests share the cache: a digest holds a ':', a tag cannot. */
+    if (serve_cached(req))
         return;
     rc = http_db(req, &db);
     if (rc == GW_OK)
@@ -57,10 +58,8 @@ serve(http_req_t *req, int by_digest)
         return;
     }
     payload = db_res_bytes(res, 0, 2, &len);
-    if (!by_digest) {
-        mcache_put(req->ref.name, req->ref.arg, db_res_text(res, 0, 0), db_res_text(res, 0, 1),
-                   payload, len, seq);
-    }
+    mcache_put(req->ref.name, req->ref.arg, db_res_text(res, 0, 0), db_res_text(res, 0, 1),
+               payload, len, seq);
     http_add_header(req, "Docker-Content-Digest", db_res_text(res, 0, 0));
     http_respond(req, 200, db_res_text(res, 0, 1), payload, len, 0);
     db_res_free(res);

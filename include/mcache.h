@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * mcache.h - an in-process cache of manifests by (repository, tag), for
- * manifest GET and HEAD by tag without a database round trip.
+ * mcache.h - an in-process cache of manifests by (repository, reference),
+ * for manifest GET and HEAD without a database round trip. A reference is a
+ * tag or a digest (a digest holds ':', a tag cannot).
  *
  * Tags are mutable, so the cache holds entries only while this gateway is
  * LISTENing on the "berth_manifests" channel: every transaction that moves,
@@ -36,7 +37,7 @@ void mcache_start(app_t *app);
 /** Stops the listener and empties the cache. */
 void mcache_stop(void);
 
-/** Looks up (repo, tag); 1 and a filled `hit` when cached, else 0. */
+/** Looks up (repo, tag or digest); 1 and a filled `hit` when cached, else 0. */
 int mcache_get(const char *repo, const char *tag, mcache_hit_t *hit);
 
 /** The invalidation sequence, to take before reading what will be stored. */
