@@ -142,7 +142,9 @@ static const struct {
 
 #define NPERM_WORDS (sizeof(perm_words) / sizeof(perm_words[0]))
 
+/* clang-format off */
 static db_query_t q_ping = DB_QUERY("SELECT 1");
+/* clang-format on */
 
 /* ---- names -------------------------------------------------------------- */
 
@@ -446,7 +448,8 @@ field_perms(http_req_t *req, json_t *o, unsigned *out)
     *out = 0;
     if (!json_is_array(arr))
         return bad_body(req, "permissions");
-    json_array_foreach (arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         for (k = 0; k < NPERM_WORDS; k++) {
             if (json_is_string(v) && strcmp(json_string_value(v), perm_words[k].word) == 0)
                 break;

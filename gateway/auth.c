@@ -30,9 +30,9 @@
 
 typedef enum verdict {
     V_ALLOW = 0,
-    V_UNAUTH,  /* no or bad credentials: 401 with a challenge */
-    V_DENIED,  /* known caller without the permission: 403 */
-    V_ERROR,   /* the database failed: req->err holds it */
+    V_UNAUTH, /* no or bad credentials: 401 with a challenge */
+    V_DENIED, /* known caller without the permission: 403 */
+    V_ERROR,  /* the database failed: req->err holds it */
 } verdict_t;
 
 typedef struct verified {
@@ -122,8 +122,7 @@ password_ok(const char *name, const char *pass, const char *stored)
 
 /* Decodes "Basic <b64>" into name and password. Returns 0 when well-formed. */
 static int
-parse_basic(const char *h, char *name, size_t nsize, char **pass, unsigned char *buf,
-            size_t bsize)
+parse_basic(const char *h, char *name, size_t nsize, char **pass, unsigned char *buf, size_t bsize)
 {
     size_t len = 0;
     char *colon;
@@ -171,8 +170,8 @@ basic_login(http_req_t *req, const char *header, meta_account_t *who)
 }
 
 int
-auth_project_perms(http_req_t *req, const meta_account_t *who, const char *project,
-                   unsigned *perms, int *exists)
+auth_project_perms(http_req_t *req, const meta_account_t *who, const char *project, unsigned *perms,
+                   int *exists)
 {
     db_conn_t *db = NULL;
     int is_public = 0;
@@ -180,8 +179,8 @@ auth_project_perms(http_req_t *req, const meta_account_t *who, const char *proje
 
     *perms = 0;
     if (rc == GW_OK) {
-        rc = meta_project_access(db, project, who != NULL ? who->id : 0, exists, &is_public,
-                                 perms, &req->err);
+        rc = meta_project_access(db, project, who != NULL ? who->id : 0, exists, &is_public, perms,
+                                 &req->err);
     }
     if (who != NULL && who->admin && !who->robot)
         *perms = META_PERM_ALL;
@@ -491,8 +490,8 @@ grant(http_req_t *req, const meta_account_t *who, token_access_t *list, size_t n
 
     for (size_t i = 0; i < n && rc == GW_OK; i++) {
         token_access_t *a = &list[i];
-        unsigned want = a->actions & TOKEN_ALL ? TOKEN_PULL | TOKEN_PUSH | TOKEN_DELETE
-                                               : a->actions;
+        unsigned want =
+            a->actions & TOKEN_ALL ? TOKEN_PULL | TOKEN_PUSH | TOKEN_DELETE : a->actions;
         unsigned held = 0;
         if (strcmp(a->type, "registry") == 0) {
             int admin = who != NULL && who->admin && !who->robot;
@@ -555,8 +554,7 @@ token_answer(http_req_t *req, const meta_account_t *who, token_access_t *list, s
     json_decref(root);
     free(tok);
     free(refresh);
-    log_info("auth", "event=token_issued account=%s scopes=%zu",
-             who != NULL ? who->name : "-", n);
+    log_info("auth", "event=token_issued account=%s scopes=%zu", who != NULL ? who->name : "-", n);
     if (text == NULL)
         return http_fail(req, GW_ERR, 500, OCI_INTERNAL, "out of memory");
     http_add_header(req, "Cache-Control", "no-store");
@@ -578,11 +576,10 @@ token_caller(http_req_t *req, token_request_t *t, meta_account_t *who, int *anon
     if (t->grant_type != NULL && strcmp(t->grant_type, "refresh_token") == 0) {
         if (t->refresh_token == NULL || (c = malloc(sizeof(*c))) == NULL)
             return V_UNAUTH;
-        if (token_verify_refresh(req->app->token_key, t->refresh_token,
-                                 req->app->cfg.token_service, req->app->cfg.token_issuer,
-                                 time(NULL), c, &terr) == GW_OK &&
-            http_db(req, &db) == GW_OK &&
-            meta_account_get(db, c->sub, who, &req->err) == GW_OK && !who->expired) {
+        if (token_verify_refresh(req->app->token_key, t->refresh_token, req->app->cfg.token_service,
+                                 req->app->cfg.token_issuer, time(NULL), c, &terr) == GW_OK &&
+            http_db(req, &db) == GW_OK && meta_account_get(db, c->sub, who, &req->err) == GW_OK &&
+            !who->expired) {
             v = V_ALLOW;
         }
         free(c);

@@ -23,9 +23,9 @@
 typedef struct proxy {
     app_t *app;
     char key[META_KEY_MAX];
-    uint64_t base;      /* first byte of the object served */
-    uint64_t length;    /* bytes served */
-    char *win;          /* window of object bytes [win_pos, win_pos + win_len) */
+    uint64_t base;   /* first byte of the object served */
+    uint64_t length; /* bytes served */
+    char *win;       /* window of object bytes [win_pos, win_pos + win_len) */
     uint64_t win_pos;
     size_t win_len;
 } proxy_t;
@@ -58,11 +58,11 @@ proxy_read(void *arg, uint64_t pos, char *buf, size_t max)
     if (pos < p->win_pos || pos >= p->win_pos + p->win_len) {
         uint64_t want = p->length - pos < PROXY_WINDOW ? p->length - pos : PROXY_WINDOW;
         window_fill_t w = {p->win, 0, PROXY_WINDOW};
-        if (s3_get_object(p->app->s3, p->key, p->base + pos, want, window_write, &w, NULL,
-                          &err) != GW_OK ||
+        if (s3_get_object(p->app->s3, p->key, p->base + pos, want, window_write, &w, NULL, &err) !=
+                GW_OK ||
             w.len == 0) {
-            log_error("blob", "event=proxy_read_failed upstream=s3 key=%s detail=\"%s\"",
-                      p->key, err.detail);
+            log_error("blob", "event=proxy_read_failed upstream=s3 key=%s detail=\"%s\"", p->key,
+                      err.detail);
             return -1;
         }
         p->win_pos = pos;
@@ -97,8 +97,7 @@ serve_proxy(http_req_t *req, const char *key, uint64_t size)
     http_add_header(req, "Accept-Ranges", "bytes");
     if (req->method == HTTP_HEAD) {
         /* MHD sends Content-Length: size and never calls the reader. */
-        http_respond_stream(req, 200, "application/octet-stream", size, proxy_read, NULL,
-                            NULL);
+        http_respond_stream(req, 200, "application/octet-stream", size, proxy_read, NULL, NULL);
         return;
     }
     if (range != NULL) {
@@ -129,8 +128,7 @@ serve_proxy(http_req_t *req, const char *key, uint64_t size)
     snprintf(p->key, sizeof(p->key), "%s", key);
     p->base = off;
     p->length = len;
-    http_respond_stream(req, status, "application/octet-stream", len, proxy_read, p,
-                        proxy_free);
+    http_respond_stream(req, status, "application/octet-stream", len, proxy_read, p, proxy_free);
 }
 
 static void

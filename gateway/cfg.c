@@ -24,15 +24,16 @@ typedef struct setting {
     const char *help;
 } setting_t;
 
+/* clang-format off */
 #define S(name, type, field, def, min, max, help) \
     {name, type, offsetof(cfg_t, field), def, min, max, help}
+/* clang-format on */
 
 static const setting_t settings[] = {
     S("BERTH_LISTEN", T_STR, listen, "127.0.0.1:5000", 0, 0, "address:port to serve on"),
     S("BERTH_PG", T_STR, pg, "dbname=berth", 0, 0, "libpq connection string"),
     S("BERTH_PG_POOL", T_INT, pg_pool, "16", 1, 1000, "PostgreSQL connections per gateway"),
-    S("BERTH_S3_ENDPOINT", T_STR, s3_endpoint, "http://127.0.0.1:7480", 0, 0,
-      "S3 endpoint URL"),
+    S("BERTH_S3_ENDPOINT", T_STR, s3_endpoint, "http://127.0.0.1:7480", 0, 0, "S3 endpoint URL"),
     S("BERTH_S3_PUBLIC_ENDPOINT", T_STR, s3_public_endpoint, "", 0, 0,
       "endpoint in presigned URLs; empty: BERTH_S3_ENDPOINT"),
     S("BERTH_S3_REGION", T_STR, s3_region, "us-east-1", 0, 0, "S3 region for signing"),
@@ -95,8 +96,7 @@ set_value(cfg_t *c, const setting_t *s, const char *v, FILE *errout)
     errno = 0;
     n = strtol(v, &end, 10);
     if (errno != 0 || end == v || *end != '\0' || n < s->min || n > s->max) {
-        fprintf(errout, "berthd: %s: expected a number from %ld to %ld\n", s->name, s->min,
-                s->max);
+        fprintf(errout, "berthd: %s: expected a number from %ld to %ld\n", s->name, s->min, s->max);
         return -1;
     }
     if (s->type == T_LONG)

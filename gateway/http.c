@@ -70,8 +70,7 @@ make_request_id(http_req_t *req)
     size_t n;
 
     if (given != NULL && (n = strlen(given)) > 0 && n < sizeof(req->id) &&
-        strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
-            n) {
+        strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n) {
         memcpy(req->id, given, n + 1);
         return;
     }
@@ -95,8 +94,8 @@ http_query(http_req_t *req, const char *name)
     if (v != NULL)
         return v;
     /* MHD reports a bare "?key" as present with a NULL value. */
-    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name),
-                                      NULL, NULL) == MHD_YES) {
+    if (MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), NULL,
+                                      NULL) == MHD_YES) {
         return "";
     }
     return NULL;
@@ -167,8 +166,7 @@ http_respond(http_req_t *req, int status, const char *ctype, const void *body, s
         return GW_OK;
     }
     resp = MHD_create_response_from_buffer(len, data,
-                                           owned ? MHD_RESPMEM_MUST_FREE
-                                                 : MHD_RESPMEM_MUST_COPY);
+                                           owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
     if (resp == NULL && owned)
         free(data);
     req->bytes_out = len;
@@ -237,8 +235,8 @@ http_respond_error(http_req_t *req)
 
     if (e->status == 0)
         gw_error_internal(e, GW_ERR, "handler answered nothing");
-    root = json_pack("{s:[{s:s,s:s,s:{}}]}", "errors", "code", gw_oci_code_name(e->code),
-                     "message", e->message, "detail");
+    root = json_pack("{s:[{s:s,s:s,s:{}}]}", "errors", "code", gw_oci_code_name(e->code), "message",
+                     e->message, "detail");
     text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
     json_decref(root);
     if (text == NULL)
@@ -386,8 +384,7 @@ too_big(http_req_t *req)
 
 static enum MHD_Result
 on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-          const char *version, const char *upload_data, size_t *upload_data_size,
-          void **con_cls)
+          const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     http_req_t *req = *con_cls;
 
@@ -471,8 +468,8 @@ unescape_path(void *cls, struct MHD_Connection *conn, char *s)
     (void)conn;
     while (*p) {
         int hi, lo;
-        if (p[0] == '%' && (hi = ref_hex_value(p[1])) >= 0 &&
-            (lo = ref_hex_value(p[2])) >= 0 && (hi | lo) != 0) {
+        if (p[0] == '%' && (hi = ref_hex_value(p[1])) >= 0 && (lo = ref_hex_value(p[2])) >= 0 &&
+            (hi | lo) != 0) {
             *o++ = (char)(hi * 16 + lo);
             p += 3;
         } else {
@@ -534,8 +531,8 @@ http_server_start(app_t *app, void **out, gw_error_t *err)
 {
     struct sockaddr_in sa;
     struct MHD_Daemon *d;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     char *cert = NULL, *key = NULL;
     int tls = app->cfg.tls_cert[0] != '\0';
 
@@ -557,16 +554,13 @@ http_server_start(app_t *app, void **out, gw_error_t *err)
         {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
         {MHD_OPTION_END, 0, NULL},
     };
-    d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, app,
-                         MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
-                         MHD_OPTION_SOCK_ADDR, &sa,
-                         MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)600,
-                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
-                         MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK,
-                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
-                         MHD_OPTION_END);
+    d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, app, MHD_OPTION_ARRAY, tls ? tls_opts : tls_opts + 2,
+        MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_UNESCAPE_CALLBACK, unescape_path, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)600, MHD_OPTION_CONNECTION_LIMIT, (unsigned)app->cfg.max_connections,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)HTTP_THREAD_STACK, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)(128 * 1024), MHD_OPTION_END);
     if (d == NULL) {
         free(cert);
         free(key);

@@ -4,6 +4,7 @@
  * SIGINT or SIGTERM.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +31,10 @@ on_signal(int sig)
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: berthd [--config FILE] [--migrate] [--help]\n"
-            "\n"
-            "Berth OCI registry gateway. Settings come from FILE (KEY=VALUE lines,\n"
-            "also named by BERTH_CONFIG), overridden by the environment:\n\n");
+    fprintf(out, "usage: berthd [--config FILE] [--migrate] [--help]\n"
+                 "\n"
+                 "Berth OCI registry gateway. Settings come from FILE (KEY=VALUE lines,\n"
+                 "also named by BERTH_CONFIG), overridden by the environment:\n\n");
     cfg_usage(out);
     fprintf(out, "\n  --migrate  apply pending schema migrations before serving\n");
 }
@@ -107,6 +107,9 @@ main(int argc, char **argv)
         goto cleanup;
     }
     log_set_level(level);
+    /* Upload part buffers (BERTH_PART_SIZE) must go back to the kernel when an
+     * upload ends; glibc's adaptive threshold would keep them in the heap. */
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
     signal(SIGPIPE, SIG_IGN);
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);

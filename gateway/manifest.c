@@ -58,8 +58,8 @@ serve(http_req_t *req, int by_digest)
         return;
     }
     payload = db_res_bytes(res, 0, 2, &len);
-    mcache_put(req->ref.name, req->ref.arg, db_res_text(res, 0, 0), db_res_text(res, 0, 1),
-               payload, len, seq);
+    mcache_put(req->ref.name, req->ref.arg, db_res_text(res, 0, 0), db_res_text(res, 0, 1), payload,
+               len, seq);
     http_add_header(req, "Docker-Content-Digest", db_res_text(res, 0, 0));
     http_respond(req, 200, db_res_text(res, 0, 1), payload, len, 0);
     db_res_free(res);

@@ -73,7 +73,8 @@ collect(json_t *arr, const char ***out, int *n, int skip_foreign, gw_error_t *er
 
     if (json_array_size(arr) + (size_t)*n > MANIFEST_MAX_REFS)
         return invalid(err, "too many descriptors");
-    json_array_foreach(arr, i, d) {
+    json_array_foreach(arr, i, d)
+    {
         const char *digest = descriptor(d);
         if (digest == NULL)
             return invalid(err, "invalid descriptor");
@@ -140,8 +141,8 @@ settle_type(json_t *root, const char *content_type, manifest_info_t *m, gw_error
     const char *header = known_type(content_type);
 
     if (field != NULL) {
-        if (!json_is_string(field) || (m->media_type = known_type(json_string_value(field))) ==
-                                          NULL) {
+        if (!json_is_string(field) ||
+            (m->media_type = known_type(json_string_value(field))) == NULL) {
             return invalid(err, "unknown manifest media type");
         }
         if (header != NULL && strcmp(header, m->media_type) != 0)
@@ -177,7 +178,8 @@ parse_common(json_t *root, manifest_info_t *m, gw_error_t *err)
         json_t *v;
         if (!json_is_object(ann))
             return invalid(err, "annotations must be an object");
-        json_object_foreach(ann, k, v) {
+        json_object_foreach(ann, k, v)
+        {
             if (!json_is_string(v))
                 return invalid(err, "annotation values must be strings");
         }

@@ -39,8 +39,8 @@ typedef struct entry {
 
 static entry_t *buckets[MCACHE_BUCKETS];
 static size_t bytes_held;
-static int live;       /* 1 while the listener is LISTENing */
-static uint64_t seq;   /* bumped by every invalidation */
+static int live;     /* 1 while the listener is LISTENing */
+static uint64_t seq; /* bumped by every invalidation */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 static pthread_t thread;
@@ -63,8 +63,7 @@ hash_key(const char *repo, const char *tag)
 static int
 matches(const entry_t *e, uint64_t h, const char *repo, const char *tag)
 {
-    return e->hash == h && strcmp(e->key, repo) == 0 &&
-           strcmp(e->key + e->repo_len + 1, tag) == 0;
+    return e->hash == h && strcmp(e->key, repo) == 0 && strcmp(e->key + e->repo_len + 1, tag) == 0;
 }
 
 static void

@@ -34,8 +34,7 @@ typedef struct parsed {
 static int derive(const char *password, const unsigned char *salt, size_t salt_len,
                   unsigned iterations, unsigned char out[HASH_LEN]);
 static int parse_stored(const char *stored, parsed_t *p);
-static int parse_field(const char *s, size_t len, unsigned char *out, size_t size,
-                       size_t *out_len);
+static int parse_field(const char *s, size_t len, unsigned char *out, size_t size, size_t *out_len);
 
 static int
 derive(const char *password, const unsigned char *salt, size_t salt_len, unsigned iterations,
@@ -44,9 +43,8 @@ derive(const char *password, const unsigned char *salt, size_t salt_len, unsigne
     size_t plen = strlen(password);
 
     /* PKCS5_PBKDF2_HMAC takes int lengths; a password that long is not one. */
-    if (plen > 1u << 20 ||
-        PKCS5_PBKDF2_HMAC(password, (int)plen, salt, (int)salt_len, (int)iterations,
-                          EVP_sha256(), HASH_LEN, out) != 1) {
+    if (plen > 1u << 20 || PKCS5_PBKDF2_HMAC(password, (int)plen, salt, (int)salt_len,
+                                             (int)iterations, EVP_sha256(), HASH_LEN, out) != 1) {
         ERR_clear_error();
         return GW_ERR;
     }

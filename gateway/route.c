@@ -11,7 +11,9 @@
 #include "log.h"
 #include "route.h"
 
+/* clang-format off */
 static db_query_t q_ping = DB_QUERY("SELECT 1");
+/* clang-format on */
 
 /* /healthz: 200 when this gateway can reach PostgreSQL, else 503, so a load
  * balancer takes a gateway out of rotation while its database is away. */

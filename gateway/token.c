@@ -51,10 +51,8 @@ typedef struct kind {
 static const kind_t kind_access = {"JWT", 0};
 static const kind_t kind_refresh = {TOKEN_REFRESH_TYP, 1};
 
-static const char b64_std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static const struct {
     const char *name;
@@ -453,8 +451,8 @@ token_key_load(token_key_t **out, const char *pem_path, gw_error_t *err)
     }
     key->pkey = pem_to_pkey(pem, len, &key->can_sign);
     if (key->pkey == NULL || !is_p256(key->pkey)) {
-        rc = gw_error_internal(err, GW_EINVALID,
-                               "token key %s: no unencrypted EC P-256 key in PEM", pem_path);
+        rc = gw_error_internal(err, GW_EINVALID, "token key %s: no unencrypted EC P-256 key in PEM",
+                               pem_path);
         goto cleanup;
     }
     if (compute_kid(key->pkey, key->kid) != GW_OK ||
@@ -683,8 +681,8 @@ access_to_json(const token_access_t *a, size_t n)
             }
         }
         /* "o" steals `actions`; json_pack frees it too when it fails. */
-        entry = json_pack("{s:s, s:s, s:o}", "type", a[i].type, "name", a[i].name, "actions",
-                          actions);
+        entry =
+            json_pack("{s:s, s:s, s:o}", "type", a[i].type, "name", a[i].name, "actions", actions);
         if (entry == NULL || json_array_append_new(arr, entry) != 0) {
             json_decref(arr);
             return NULL;
@@ -729,10 +727,9 @@ issue(const token_key_t *key, const token_params_t *p, const kind_t *kind, char 
     token_b64url_encode(rnd, sizeof(rnd), jti, sizeof(jti));
     hdr = json_pack("{s:s, s:s, s:s}", "alg", "ES256", "typ", kind->typ, "kid", key->kid);
     /* jansson keeps insertion order, so the claims read as in token.md. */
-    claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", p->issuer, "sub",
-                       p->subject, "aud", p->audience, "exp",
-                       (json_int_t)p->now + (json_int_t)p->lifetime, "nbf", (json_int_t)p->now,
-                       "iat", (json_int_t)p->now, "jti", jti);
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "iss", p->issuer, "sub", p->subject,
+                       "aud", p->audience, "exp", (json_int_t)p->now + (json_int_t)p->lifetime,
+                       "nbf", (json_int_t)p->now, "iat", (json_int_t)p->now, "jti", jti);
     if (hdr == NULL || claims == NULL) {
         rc = gw_error_internal(err, GW_EINVALID, "token: claims not UTF-8 or out of memory");
         goto cleanup;
@@ -768,8 +765,7 @@ token_issue(const token_key_t *key, const token_params_t *p, char **out, gw_erro
 }
 
 int
-token_issue_refresh(const token_key_t *key, const token_params_t *p, char **out,
-                    gw_error_t *err)
+token_issue_refresh(const token_key_t *key, const token_params_t *p, char **out, gw_error_t *err)
 {
     return issue(key, p, &kind_refresh, out, err);
 }
@@ -892,7 +888,8 @@ parse_access(const json_t *arr, token_claims_t *out)
 
     if (!json_is_array(arr) || json_array_size(arr) > TOKEN_MAX_ACCESS)
         return 0;
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         token_access_t *a = &out->access[i];
         const char *type = json_string_value(json_object_get(e, "type"));
         const char *name = json_string_value(json_object_get(e, "name"));
@@ -901,11 +898,11 @@ parse_access(const json_t *arr, token_claims_t *out)
         json_t *act;
 
         if (type == NULL || name == NULL || !json_is_array(actions) ||
-            !copy_str(a->type, sizeof(a->type), type) ||
-            !copy_str(a->name, sizeof(a->name), name))
+            !copy_str(a->type, sizeof(a->type), type) || !copy_str(a->name, sizeof(a->name), name))
             return 0;
         a->actions = 0;
-        json_array_foreach(actions, k, act) {
+        json_array_foreach(actions, k, act)
+        {
             if (!json_is_string(act))
                 return 0;
             a->actions |= action_bit(json_string_value(act), json_string_length(act));
@@ -916,8 +913,8 @@ parse_access(const json_t *arr, token_claims_t *out)
 }
 
 static int
-check_claims(const json_t *claims, const char *aud, const char *iss, time_t now,
-             const kind_t *kind, token_claims_t *out, const char **why)
+check_claims(const json_t *claims, const char *aud, const char *iss, time_t now, const kind_t *kind,
+             token_claims_t *out, const char **why)
 {
     const char *v_iss = json_string_value(json_object_get(claims, "iss"));
     const char *sub = json_string_value(json_object_get(claims, "sub"));
@@ -937,7 +934,8 @@ check_claims(const json_t *claims, const char *aud, const char *iss, time_t now,
         size_t i;
         json_t *a;
 
-        json_array_foreach(v_aud, i, a) {
+        json_array_foreach(v_aud, i, a)
+        {
             if (json_is_string(a) && strcmp(json_string_value(a), aud) == 0)
                 aud_ok = 1;
         }
@@ -1003,8 +1001,8 @@ verify(const token_key_t *key, const char *jwt, const char *aud, const char *iss
         goto cleanup;
     }
     sigpart = dot2 + 1;
-    if (token_b64url_decode(sigpart, len - (size_t)(sigpart - jwt), sig, sizeof(sig),
-                            &siglen) != GW_OK ||
+    if (token_b64url_decode(sigpart, len - (size_t)(sigpart - jwt), sig, sizeof(sig), &siglen) !=
+            GW_OK ||
         siglen != ES256_SIG_LEN) {
         why = "signature is not 64 bytes";
         goto cleanup;
@@ -1048,8 +1046,7 @@ token_verify(const token_key_t *key, const char *jwt, const char *expected_aud,
 
 int
 token_verify_refresh(const token_key_t *key, const char *jwt, const char *expected_aud,
-                     const char *expected_iss, time_t now, token_claims_t *out,
-                     gw_error_t *err)
+                     const char *expected_iss, time_t now, token_claims_t *out, gw_error_t *err)
 {
     return verify(key, jwt, expected_aud, expected_iss, now, &kind_refresh, out, err);
 }
@@ -1063,8 +1060,7 @@ token_allows(const token_claims_t *c, const char *repo, unsigned actions)
     assert(c != NULL && repo != NULL);
     /* Entries for the same resource add up, as in distribution's accessSet. */
     for (size_t i = 0; i < c->naccess && i < TOKEN_MAX_ACCESS; i++) {
-        if (strcmp(c->access[i].type, "repository") == 0 &&
-            strcmp(c->access[i].name, repo) == 0) {
+        if (strcmp(c->access[i].type, "repository") == 0 && strcmp(c->access[i].name, repo) == 0) {
             have |= c->access[i].actions;
             found = 1;
         }
@@ -1094,8 +1090,8 @@ token_allows_catalog(const token_claims_t *c)
 static int
 name_char(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '-' || c == '/' || c == ':';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-' || c == '/' || c == ':';
 }
 
 /* Parses one resource scope s[0..len) into *a. */
@@ -1114,8 +1110,8 @@ scope_one(const char *s, size_t len, token_access_t *a)
         return GW_EINVALID;
     /* resourcetype := /[a-z0-9]+/ ['(' /[a-z0-9]+/ ')'], the class is ignored. */
     tlen = (size_t)(first - s);
-    for (base = 0; base < tlen && ((s[base] >= 'a' && s[base] <= 'z') ||
-                                   (s[base] >= '0' && s[base] <= '9'));
+    for (base = 0;
+         base < tlen && ((s[base] >= 'a' && s[base] <= 'z') || (s[base] >= '0' && s[base] <= '9'));
          base++)
         ;
     if (base == 0)
@@ -1212,8 +1208,7 @@ token_scope_format(const token_access_t *list, size_t n, char *out, size_t size)
     for (size_t i = 0; i < n; i++) {
         const char *sep = "";
 
-        w = snprintf(out + o, size - o, "%s%s:%s:", i > 0 ? " " : "", list[i].type,
-                     list[i].name);
+        w = snprintf(out + o, size - o, "%s%s:%s:", i > 0 ? " " : "", list[i].type, list[i].name);
         if (w < 0 || (size_t)w >= size - o)
             goto toobig;
         o += (size_t)w;

@@ -35,9 +35,9 @@ typedef struct upload {
     size_t buf_len;
     size_t part_size;
     time_t renewed;
-    int claimed;     /* this request holds the row's lease */
-    int created;     /* the row was created by this request (POST ?digest=) */
-    int finishing;   /* complete the blob when the body ends */
+    int claimed;   /* this request holds the row's lease */
+    int created;   /* the row was created by this request (POST ?digest=) */
+    int finishing; /* complete the blob when the body ends */
     int has_range;
     uint64_t range_start, range_end;
     uint64_t received;
@@ -113,9 +113,8 @@ flush_part(upload_t *u)
         u->m.nparts = 0;
         u->m.part_etags[0] = '\0';
     }
-    rc = s3_multipart_upload_part(app->s3, u->m.object_key, u->m.s3_upload_id,
-                                  u->m.nparts + 1, u->buf, u->buf_len, etag, sizeof(etag),
-                                  err);
+    rc = s3_multipart_upload_part(app->s3, u->m.object_key, u->m.s3_upload_id, u->m.nparts + 1,
+                                  u->buf, u->buf_len, etag, sizeof(etag), err);
     if (rc != GW_OK)
         return rc;
     have = strlen(u->m.part_etags);

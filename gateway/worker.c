@@ -25,6 +25,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static int stop_requested = 0;
 
+/* clang-format off */
 static db_query_t q_expired = DB_QUERY(
     "SELECT id::text, object_key, coalesce(s3_upload_id, '') FROM uploads"
     " WHERE updated_at < now() - make_interval(secs => $1::float8)"
@@ -43,6 +44,7 @@ static db_query_t q_gc_blob = DB_QUERY(
 static db_query_t q_gc_done = DB_QUERY("DELETE FROM gc_queue WHERE id = $1");
 static db_query_t q_gc_retry = DB_QUERY(
     "INSERT INTO gc_queue (object_key, not_before) VALUES ($1, now() + interval '10 minutes')");
+/* clang-format on */
 
 /* Aborts and deletes what an expired upload left in S3. */
 static int
@@ -94,8 +96,7 @@ expire_uploads(app_t *app, db_conn_t *db, int *count, gw_error_t *err)
 }
 
 static int
-collect_one(app_t *app, db_conn_t *db, const db_res_t *due, int row, int *count,
-            gw_error_t *err)
+collect_one(app_t *app, db_conn_t *db, const db_res_t *due, int row, int *count, gw_error_t *err)
 {
     const char *digest = db_res_text(due, row, 1);
     db_params_t p = {0};

@@ -30,12 +30,18 @@ typedef struct db_res db_res_t;
 /** A statement known at compile time. Declare as `static db_query_t q = DB_QUERY("...")`. */
 typedef struct db_query {
     const char *sql;
-    int binary;  /* 1: results in binary format (use for bytea columns) */
-    int id;      /* assigned on first use; 0 until then */
+    int binary; /* 1: results in binary format (use for bytea columns) */
+    int id;     /* assigned on first use; 0 until then */
 } db_query_t;
 
-#define DB_QUERY(sql_) {.sql = (sql_), .binary = 0, .id = 0}
-#define DB_QUERY_BIN(sql_) {.sql = (sql_), .binary = 1, .id = 0}
+#define DB_QUERY(sql_)                                                                             \
+    {                                                                                              \
+        .sql = (sql_), .binary = 0, .id = 0                                                        \
+    }
+#define DB_QUERY_BIN(sql_)                                                                         \
+    {                                                                                              \
+        .sql = (sql_), .binary = 1, .id = 0                                                        \
+    }
 
 /** Bound parameters for one execution; fill with db_param_*. Lives on the stack. */
 typedef struct db_params {
@@ -110,16 +116,14 @@ typedef void (*db_notify_fn)(void *arg, const char *payload);
  * Opens a dedicated connection to `conninfo` and LISTENs on `channel`
  * (a plain identifier). GW_EUNAVAILABLE when PostgreSQL cannot be reached.
  */
-int db_listen_open(db_listener_t **out, const char *conninfo, const char *channel,
-                   gw_error_t *err);
+int db_listen_open(db_listener_t **out, const char *conninfo, const char *channel, gw_error_t *err);
 
 /**
  * Waits up to `timeout_ms` for notifications and passes each to `fn`.
  * Returns GW_OK (also on timeout) or GW_EUNAVAILABLE once the connection is
  * lost; then close it and open a new one.
  */
-int db_listen_wait(db_listener_t *l, int timeout_ms, db_notify_fn fn, void *arg,
-                   gw_error_t *err);
+int db_listen_wait(db_listener_t *l, int timeout_ms, db_notify_fn fn, void *arg, gw_error_t *err);
 
 /** Runs a trivial query to find out whether the connection is still alive. */
 int db_listen_ping(db_listener_t *l, gw_error_t *err);

@@ -43,7 +43,7 @@ const char *digest_algo_name(digest_algo_t algo);
  */
 typedef struct digest_ctx {
     digest_algo_t algo;
-    uint64_t length; /* bytes hashed so far */
+    uint64_t length;                       /* bytes hashed so far */
     _Alignas(16) unsigned char state[224]; /* the algorithm's context, opaque */
 } digest_ctx_t;
 

@@ -43,7 +43,7 @@ typedef enum oci_code {
     OCI_TOOMANYREQUESTS,
     OCI_RANGE_INVALID,             /* not in the spec's table: 416 answers */
     OCI_PAGINATION_NUMBER_INVALID, /* not in the spec's table: a bad ?n= */
-    OCI_INTERNAL,      /* 5xx: our fault or a dependency's */
+    OCI_INTERNAL,                  /* 5xx: our fault or a dependency's */
 } oci_code_t;
 
 #define GW_ERROR_MSG_MAX 160

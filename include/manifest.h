@@ -23,15 +23,15 @@
 #define MANIFEST_MAX_REFS 10000
 
 typedef struct manifest_info {
-    void *root;                /* the parsed document (json_t); owned */
-    const char *media_type;    /* one of the MANIFEST_* constants */
+    void *root;             /* the parsed document (json_t); owned */
+    const char *media_type; /* one of the MANIFEST_* constants */
     int is_index;
-    const char *artifact_type; /* artifactType, else config.mediaType; NULL */
+    const char *artifact_type;    /* artifactType, else config.mediaType; NULL */
     char subject[DIGEST_STR_MAX]; /* "" when none */
-    char *annotations;         /* top-level annotations as JSON; malloc'd; NULL */
-    const char **blobs;        /* config + layer digests (not foreign layers); malloc'd */
+    char *annotations;            /* top-level annotations as JSON; malloc'd; NULL */
+    const char **blobs;           /* config + layer digests (not foreign layers); malloc'd */
     int nblobs;
-    const char **children;     /* an index's manifest digests; malloc'd */
+    const char **children; /* an index's manifest digests; malloc'd */
     int nchildren;
 } manifest_info_t;
 
@@ -41,8 +41,8 @@ typedef struct manifest_info {
  * until manifest_info_free. Returns GW_EINVALID with err set to
  * MANIFEST_INVALID (400) for anything malformed or of an unknown type.
  */
-int manifest_parse(const char *body, size_t len, const char *content_type,
-                   manifest_info_t *out, gw_error_t *err);
+int manifest_parse(const char *body, size_t len, const char *content_type, manifest_info_t *out,
+                   gw_error_t *err);
 
 /** Frees what `m` owns; safe on a zeroed or partly filled struct. */
 void manifest_info_free(manifest_info_t *m);

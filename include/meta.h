@@ -32,12 +32,11 @@ int meta_repo_ensure(db_conn_t *db, const char *name, int64_t *id, gw_error_t *e
  * (`key` has META_KEY_MAX bytes). GW_ENOTFOUND when the repository does not
  * hold it.
  */
-int meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size,
-                      char *key, gw_error_t *err);
+int meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
+                      gw_error_t *err);
 
 /** Looks up `digest` in any repository; GW_ENOTFOUND when unknown. */
-int meta_blob_get(db_conn_t *db, const char *digest, int64_t *size, char *key,
-                  gw_error_t *err);
+int meta_blob_get(db_conn_t *db, const char *digest, int64_t *size, char *key, gw_error_t *err);
 
 /** Records a blob; GW_EEXISTS when the digest is already stored. */
 int meta_blob_insert(db_conn_t *db, const char *digest, int64_t size, const char *key,
@@ -161,17 +160,15 @@ int meta_tag_list(db_conn_t *db, const char *name, const char *last, int limit, 
                   gw_error_t *err);
 
 /** Lists up to `limit` repository names after `last`; *res has one column. */
-int meta_repo_list(db_conn_t *db, const char *last, int limit, db_res_t **res,
-                   gw_error_t *err);
+int meta_repo_list(db_conn_t *db, const char *last, int limit, db_res_t **res, gw_error_t *err);
 
 /**
  * Lists up to `limit` manifests of `name` whose subject is `digest`, after
  * digest `last`, optionally only those of `artifact_type` (NULL = all).
  * Columns: digest, media_type, artifact_type, size, annotations.
  */
-int meta_referrers(db_conn_t *db, const char *name, const char *digest,
-                   const char *artifact_type, const char *last, int limit, db_res_t **res,
-                   gw_error_t *err);
+int meta_referrers(db_conn_t *db, const char *name, const char *digest, const char *artifact_type,
+                   const char *last, int limit, db_res_t **res, gw_error_t *err);
 
 /* Project permission bits (members.perms). */
 #define META_PERM_PULL 1u
@@ -220,8 +217,8 @@ int meta_account_delete(db_conn_t *db, const char *name, gw_error_t *err);
  * Columns: name, is_admin, expires_at (ISO 8601 or ""), description, created_at,
  * and for robots the projects and permission bits as "proj:perms,proj:perms".
  */
-int meta_account_list(db_conn_t *db, const char *kind, const char *last, int limit,
-                      db_res_t **res, gw_error_t *err);
+int meta_account_list(db_conn_t *db, const char *kind, const char *last, int limit, db_res_t **res,
+                      gw_error_t *err);
 
 /** Creates a project; GW_EEXISTS when it exists. */
 int meta_project_create(db_conn_t *db, const char *name, int is_public, gw_error_t *err);
@@ -261,8 +258,8 @@ int meta_repo_delete(db_conn_t *db, const char *name, int gc_delay_s, gw_error_t
  * Lists manifests of repository `name` after digest `last`: digest, media_type,
  * size, tags (comma-separated), created_at.
  */
-int meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit,
-                       db_res_t **res, gw_error_t *err);
+int meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit, db_res_t **res,
+                       gw_error_t *err);
 
 /** True when `s` is a canonical lowercase UUID (8-4-4-4-12 hex). */
 int meta_uuid_valid(const char *s);
@@ -281,8 +278,8 @@ int meta_project_get(db_conn_t *db, const char *name, db_res_t **res, gw_error_t
  * when not NULL), by name: name, perms, expires_at (ISO 8601 or ""),
  * created_at. Free *res.
  */
-int meta_robot_list_project(db_conn_t *db, const char *project, const char *name,
-                            db_res_t **res, gw_error_t *err);
+int meta_robot_list_project(db_conn_t *db, const char *project, const char *name, db_res_t **res,
+                            gw_error_t *err);
 
 /**
  * Deletes the robot accounts named "robot$<project>+..." (the management API's

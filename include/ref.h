@@ -28,15 +28,15 @@ int ref_tag_valid(const char *s, size_t len);
 
 /** What a /v2/ path addresses. */
 typedef enum ref_route {
-    REF_ROUTE_INVALID = 0,   /* under /v2/ but not a known shape: 404 */
-    REF_ROUTE_BASE,          /* /v2/ */
-    REF_ROUTE_CATALOG,       /* /v2/_catalog */
-    REF_ROUTE_TAGS,          /* /v2/<name>/tags/list */
-    REF_ROUTE_MANIFEST,      /* /v2/<name>/manifests/<reference> */
-    REF_ROUTE_BLOB,          /* /v2/<name>/blobs/<digest> */
-    REF_ROUTE_UPLOADS,       /* /v2/<name>/blobs/uploads/ (trailing slash optional) */
-    REF_ROUTE_UPLOAD,        /* /v2/<name>/blobs/uploads/<uuid> */
-    REF_ROUTE_REFERRERS,     /* /v2/<name>/referrers/<digest> */
+    REF_ROUTE_INVALID = 0, /* under /v2/ but not a known shape: 404 */
+    REF_ROUTE_BASE,        /* /v2/ */
+    REF_ROUTE_CATALOG,     /* /v2/_catalog */
+    REF_ROUTE_TAGS,        /* /v2/<name>/tags/list */
+    REF_ROUTE_MANIFEST,    /* /v2/<name>/manifests/<reference> */
+    REF_ROUTE_BLOB,        /* /v2/<name>/blobs/<digest> */
+    REF_ROUTE_UPLOADS,     /* /v2/<name>/blobs/uploads/ (trailing slash optional) */
+    REF_ROUTE_UPLOAD,      /* /v2/<name>/blobs/uploads/<uuid> */
+    REF_ROUTE_REFERRERS,   /* /v2/<name>/referrers/<digest> */
 } ref_route_t;
 
 typedef struct ref_path {

@@ -28,7 +28,7 @@ typedef struct s3_config {
     const char *bucket;
     const char *access_key;
     const char *secret_key;
-    int path_style;         /* 1: endpoint/bucket/key; 0: bucket.endpoint-host/key */
+    int path_style;          /* 1: endpoint/bucket/key; 0: bucket.endpoint-host/key */
     long connect_timeout_ms; /* 0 = 5000 */
     long timeout_ms;         /* whole-request timeout, 0 = 300000 */
     int max_retries;         /* 0 = 4 */
@@ -48,8 +48,7 @@ int s3_client_new(s3_client_t **out, const s3_config_t *cfg, gw_error_t *err);
 void s3_client_free(s3_client_t *c);
 
 /** PutObject: stores `len` bytes at `key` in one request. */
-int s3_put_object(s3_client_t *c, const char *key, const void *data, size_t len,
-                  gw_error_t *err);
+int s3_put_object(s3_client_t *c, const char *key, const void *data, size_t len, gw_error_t *err);
 
 /** CreateMultipartUpload; writes the UploadId (NUL-terminated) into `upload_id`. */
 int s3_multipart_create(s3_client_t *c, const char *key, char *upload_id, size_t upload_id_size,
@@ -68,8 +67,7 @@ int s3_multipart_complete(s3_client_t *c, const char *key, const char *upload_id
                           const char *const *etags, int nparts, gw_error_t *err);
 
 /** AbortMultipartUpload; an upload that no longer exists is GW_ENOTFOUND. */
-int s3_multipart_abort(s3_client_t *c, const char *key, const char *upload_id,
-                       gw_error_t *err);
+int s3_multipart_abort(s3_client_t *c, const char *key, const char *upload_id, gw_error_t *err);
 
 /** HeadObject; sets *size. */
 int s3_head_object(s3_client_t *c, const char *key, uint64_t *size, gw_error_t *err);
@@ -78,8 +76,8 @@ int s3_head_object(s3_client_t *c, const char *key, uint64_t *size, gw_error_t *
  * GetObject of bytes [offset, offset+length) (length 0 = to the end), passing
  * them to `fn` as they arrive. Sets *total (may be NULL) to the object's size.
  */
-int s3_get_object(s3_client_t *c, const char *key, uint64_t offset, uint64_t length,
-                  s3_write_fn fn, void *arg, uint64_t *total, gw_error_t *err);
+int s3_get_object(s3_client_t *c, const char *key, uint64_t offset, uint64_t length, s3_write_fn fn,
+                  void *arg, uint64_t *total, gw_error_t *err);
 
 /** DeleteObject; deleting a missing key succeeds (S3 answers 204). */
 int s3_delete_object(s3_client_t *c, const char *key, gw_error_t *err);

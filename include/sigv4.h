@@ -45,13 +45,13 @@ typedef struct sigv4_cred {
 
 /* A request as SigV4 sees it. Nothing is owned; everything is borrowed. */
 typedef struct sigv4_request {
-    const char *method;          /* "GET", "PUT", ... */
-    const char *path;            /* unencoded absolute path: "/bucket/a b.txt" */
-    const sigv4_pair_t *query;   /* unencoded, any order; at most SIGV4_MAX_PARAMS */
+    const char *method;        /* "GET", "PUT", ... */
+    const char *path;          /* unencoded absolute path: "/bucket/a b.txt" */
+    const sigv4_pair_t *query; /* unencoded, any order; at most SIGV4_MAX_PARAMS */
     size_t nquery;
     const sigv4_pair_t *headers; /* names in any case, unique; at most SIGV4_MAX_HEADERS */
     size_t nheaders;
-    const char *payload_hash;    /* hex SHA-256 of the body, or SIGV4_UNSIGNED_PAYLOAD */
+    const char *payload_hash; /* hex SHA-256 of the body, or SIGV4_UNSIGNED_PAYLOAD */
 } sigv4_request_t;
 
 /** Writes the lowercase hex SHA-256 of `len` bytes at `data` (NULL is fine when len is 0). */
@@ -122,8 +122,8 @@ void sigv4_signature(const unsigned char key[SIGV4_KEY_LEN], const char *string_
  * The request's x-amz-date header, if any, must be sigv4_format_date(now).
  * The value is a credential: never log it. Returns the length or GW_EINVALID.
  */
-int sigv4_authorization(const sigv4_cred_t *cred, time_t now, const sigv4_request_t *req,
-                        char *out, size_t size);
+int sigv4_authorization(const sigv4_cred_t *cred, time_t now, const sigv4_request_t *req, char *out,
+                        size_t size);
 
 /**
  * Writes a presigned URL: `base_url` (scheme and authority, no trailing '/',

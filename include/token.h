@@ -20,14 +20,14 @@
 #define TOKEN_DELETE 0x4u
 #define TOKEN_ALL 0x8u
 
-#define TOKEN_TYPE_MAX 16   /* sizeof token_access_t.type */
-#define TOKEN_NAME_MAX 256  /* sizeof token_access_t.name: names up to 255 bytes */
-#define TOKEN_MAX_ACCESS 64 /* access entries a verified token may carry */
-#define TOKEN_SUB_MAX 256   /* sizeof token_claims_t.sub */
-#define TOKEN_JTI_MAX 64    /* sizeof token_claims_t.jti */
-#define TOKEN_JWT_MAX 65536 /* longest token accepted by the verifiers, in bytes */
-#define TOKEN_LEEWAY 60     /* clock skew allowed on exp and nbf, seconds */
-#define TOKEN_KID_MAX 60    /* libtrust key id: 12 groups of 4 joined by ':', plus NUL */
+#define TOKEN_TYPE_MAX 16       /* sizeof token_access_t.type */
+#define TOKEN_NAME_MAX 256      /* sizeof token_access_t.name: names up to 255 bytes */
+#define TOKEN_MAX_ACCESS 64     /* access entries a verified token may carry */
+#define TOKEN_SUB_MAX 256       /* sizeof token_claims_t.sub */
+#define TOKEN_JTI_MAX 64        /* sizeof token_claims_t.jti */
+#define TOKEN_JWT_MAX 65536     /* longest token accepted by the verifiers, in bytes */
+#define TOKEN_LEEWAY 60         /* clock skew allowed on exp and nbf, seconds */
+#define TOKEN_KID_MAX 60        /* libtrust key id: 12 groups of 4 joined by ':', plus NUL */
 #define TOKEN_THUMBPRINT_MAX 44 /* RFC 7638 thumbprint: 43 base64url chars, plus NUL */
 
 /* The JOSE "typ" of refresh tokens; access tokens carry "JWT". */
@@ -245,7 +245,6 @@ int token_b64_encode(const void *data, size_t len, char *out, size_t size);
  * must be right. Otherwise as token_b64url_decode; the output is
  * NUL-terminated, and the caller must still reject credentials holding a NUL.
  */
-int token_b64_decode(const char *in, size_t len, unsigned char *out, size_t size,
-                     size_t *out_len);
+int token_b64_decode(const char *in, size_t len, unsigned char *out, size_t size, size_t *out_len);
 
 #endif

@@ -155,8 +155,8 @@ db_acquire(db_pool_t *pool, db_conn_t **out, gw_error_t *err)
             if (!pool->conns[i].in_use)
                 c = &pool->conns[i];
         }
-        if (c == NULL && pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) ==
-                             ETIMEDOUT) {
+        if (c == NULL &&
+            pthread_cond_timedwait(&pool->freed, &pool->lock, &deadline) == ETIMEDOUT) {
             break;
         }
     }
@@ -237,8 +237,7 @@ query_id(db_query_t *q)
 }
 
 int
-db_exec(db_conn_t *conn, db_query_t *q, const db_params_t *params, db_res_t **out,
-        gw_error_t *err)
+db_exec(db_conn_t *conn, db_query_t *q, const db_params_t *params, db_res_t **out, gw_error_t *err)
 {
     static const db_params_t none = {0};
     const db_params_t *p = params != NULL ? params : &none;
@@ -375,8 +374,7 @@ struct db_listener {
 };
 
 int
-db_listen_open(db_listener_t **out, const char *conninfo, const char *channel,
-               gw_error_t *err)
+db_listen_open(db_listener_t **out, const char *conninfo, const char *channel, gw_error_t *err)
 {
     db_listener_t *l = calloc(1, sizeof(*l));
     char sql[128];

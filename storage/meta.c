@@ -16,6 +16,7 @@
 
 #define LEASE "interval '2 minutes'"
 
+/* clang-format off */
 static db_query_t q_repo_get = DB_QUERY("SELECT id FROM repositories WHERE name = $1");
 /* A repository's project (its first path component) is created with it, private;
  * who may create one is the token service's decision, made before. */
@@ -76,6 +77,7 @@ static db_query_t q_up_release = DB_QUERY(
     " WHERE id = $1::uuid AND lease_token = $2");
 static db_query_t q_up_delete = DB_QUERY(
     "DELETE FROM uploads WHERE id = $1::uuid AND lease_token = $2");
+/* clang-format on */
 
 /* Runs a query expected to return at most one row of (size, key). */
 static int
@@ -138,8 +140,8 @@ meta_repo_ensure(db_conn_t *db, const char *name, int64_t *id, gw_error_t *err)
 }
 
 int
-meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size,
-                  char *key, gw_error_t *err)
+meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
+                  gw_error_t *err)
 {
     db_params_t p = {0};
 
@@ -158,8 +160,7 @@ meta_blob_get(db_conn_t *db, const char *digest, int64_t *size, char *key, gw_er
 }
 
 int
-meta_blob_insert(db_conn_t *db, const char *digest, int64_t size, const char *key,
-                 gw_error_t *err)
+meta_blob_insert(db_conn_t *db, const char *digest, int64_t size, const char *key, gw_error_t *err)
 {
     db_params_t p = {0};
     db_res_t *res = NULL;
@@ -236,8 +237,7 @@ load_claimed(const db_res_t *res, meta_upload_t *u, gw_error_t *err)
     db_res_bytes(res, 0, 1, &len);
     snprintf(u->object_key, sizeof(u->object_key), "%.*s", (int)len, db_res_text(res, 0, 1));
     db_res_bytes(res, 0, 2, &len);
-    snprintf(u->s3_upload_id, sizeof(u->s3_upload_id), "%.*s", (int)len,
-             db_res_text(res, 0, 2));
+    snprintf(u->s3_upload_id, sizeof(u->s3_upload_id), "%.*s", (int)len, db_res_text(res, 0, 2));
     etags = (const char *)db_res_bytes(res, 0, 3, &len);
     u->part_etags = strndup(etags, len);
     u->nparts = 0;

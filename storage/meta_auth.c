@@ -7,6 +7,7 @@
 
 #include "meta.h"
 
+/* clang-format off */
 static db_query_t q_account_get = DB_QUERY(
     "SELECT id, kind, password_hash, is_admin,"
     "  coalesce(expires_at <= now(), false)"
@@ -80,6 +81,7 @@ static db_query_t q_artifact_list = DB_QUERY(
     "  to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
     " FROM manifests m JOIN repositories r ON r.id = m.repository_id"
     " WHERE r.name = $1 AND m.digest > $2 ORDER BY m.digest LIMIT $3");
+/* clang-format on */
 
 /* Runs a statement whose only interest is how many rows it touched. */
 static int
@@ -147,9 +149,9 @@ meta_project_access(db_conn_t *db, const char *project, int64_t account_id, int 
 }
 
 int
-meta_account_create(db_conn_t *db, const char *name, const char *kind,
-                    const char *password_hash, int admin, int64_t expires_in_s,
-                    const char *description, int64_t *id, gw_error_t *err)
+meta_account_create(db_conn_t *db, const char *name, const char *kind, const char *password_hash,
+                    int admin, int64_t expires_in_s, const char *description, int64_t *id,
+                    gw_error_t *err)
 {
     db_params_t p = {0};
     db_res_t *res = NULL;
@@ -189,8 +191,8 @@ meta_account_delete(db_conn_t *db, const char *name, gw_error_t *err)
 }
 
 int
-meta_account_list(db_conn_t *db, const char *kind, const char *last, int limit,
-                  db_res_t **res, gw_error_t *err)
+meta_account_list(db_conn_t *db, const char *kind, const char *last, int limit, db_res_t **res,
+                  gw_error_t *err)
 {
     db_params_t p = {0};
 
@@ -311,8 +313,8 @@ meta_repo_delete(db_conn_t *db, const char *name, int gc_delay_s, gw_error_t *er
 }
 
 int
-meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit,
-                   db_res_t **res, gw_error_t *err)
+meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit, db_res_t **res,
+                   gw_error_t *err)
 {
     db_params_t p = {0};
 
@@ -324,6 +326,7 @@ meta_artifact_list(db_conn_t *db, const char *name, const char *last, int limit,
 
 /* ---- added for the management API (gateway/api.c) --------------------- */
 
+/* clang-format off */
 static db_query_t q_project_get = DB_QUERY(
     "SELECT p.name, p.public,"
     "  (SELECT count(*) FROM repositories r WHERE r.project_id = p.id),"
@@ -342,6 +345,7 @@ static db_query_t q_robot_list_project = DB_QUERY(
 static db_query_t q_robot_delete_project = DB_QUERY(
     "DELETE FROM accounts WHERE kind = 'robot'"
     " AND name >= $1 AND left(name, length($1)) = $1");
+/* clang-format on */
 
 int
 meta_project_get(db_conn_t *db, const char *name, db_res_t **res, gw_error_t *err)
@@ -361,8 +365,8 @@ meta_project_get(db_conn_t *db, const char *name, db_res_t **res, gw_error_t *er
 }
 
 int
-meta_robot_list_project(db_conn_t *db, const char *project, const char *name,
-                        db_res_t **res, gw_error_t *err)
+meta_robot_list_project(db_conn_t *db, const char *project, const char *name, db_res_t **res,
+                        gw_error_t *err)
 {
     db_params_t p = {0};
 

@@ -12,6 +12,7 @@
 
 #include "meta.h"
 
+/* clang-format off */
 static db_query_t q_missing_blob = DB_QUERY(
     "SELECT d FROM unnest($2::text[]) AS d WHERE NOT EXISTS"
     " (SELECT 1 FROM repository_blobs rb WHERE rb.repository_id = $1 AND rb.digest = d)"
@@ -68,6 +69,7 @@ static db_query_t q_referrers = DB_QUERY(
     " WHERE r.name = $1 AND m.subject_digest = $2"
     "  AND ($3::text IS NULL OR m.artifact_type = $3) AND m.digest > $4"
     " ORDER BY m.digest LIMIT $5");
+/* clang-format on */
 
 /* A PostgreSQL array literal of strings that need no escaping (digests and
  * tags: letters, digits, ':', '.', '_', '-'). Caller frees. */
@@ -185,8 +187,7 @@ meta_manifest_put(db_conn_t *db, const char *name, const meta_manifest_t *m, cha
     if (rc == GW_OK)
         rc = check_present(db, &q_missing_blob, repo_id, m->blobs, m->nblobs, missing, err);
     if (rc == GW_OK) {
-        rc = check_present(db, &q_missing_child, repo_id, m->children, m->nchildren, missing,
-                           err);
+        rc = check_present(db, &q_missing_child, repo_id, m->children, m->nchildren, missing, err);
     }
     if (rc == GW_OK)
         rc = upsert_manifest(db, repo_id, m, &id, err);
@@ -209,8 +210,8 @@ meta_manifest_put(db_conn_t *db, const char *name, const meta_manifest_t *m, cha
 }
 
 int
-meta_manifest_get(db_conn_t *db, const char *name, const char *ref, int by_digest,
-                  db_res_t **res, gw_error_t *err)
+meta_manifest_get(db_conn_t *db, const char *name, const char *ref, int by_digest, db_res_t **res,
+                  gw_error_t *err)
 {
     db_params_t p = {0};
     int rc;
@@ -289,9 +290,8 @@ meta_repo_list(db_conn_t *db, const char *last, int limit, db_res_t **res, gw_er
 }
 
 int
-meta_referrers(db_conn_t *db, const char *name, const char *digest,
-               const char *artifact_type, const char *last, int limit, db_res_t **res,
-               gw_error_t *err)
+meta_referrers(db_conn_t *db, const char *name, const char *digest, const char *artifact_type,
+               const char *last, int limit, db_res_t **res, gw_error_t *err)
 {
     db_params_t p = {0};
 

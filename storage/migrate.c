@@ -10,10 +10,12 @@
 /* An arbitrary constant naming Berth's migration lock among advisory locks. */
 #define MIGRATE_LOCK_KEY "4242420001"
 
+/* clang-format off */
 static db_query_t q_lock = DB_QUERY("SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")");
 static db_query_t q_unlock = DB_QUERY("SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")");
 static db_query_t q_done = DB_QUERY("SELECT 1 FROM schema_migrations WHERE name = $1");
 static db_query_t q_record = DB_QUERY("INSERT INTO schema_migrations (name) VALUES ($1)");
+/* clang-format on */
 
 static int
 apply_step(db_conn_t *conn, const migrate_step_t *step, int *applied, gw_error_t *err)

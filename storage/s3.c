@@ -38,10 +38,10 @@
 #define S3_MAX_PARTS 10000
 
 /* Sets `opt` unless an earlier option failed; the CURLcode stays visible. */
-#define S3_SETOPT(cc, h, opt, val)                \
-    do {                                          \
-        if ((cc) == CURLE_OK)                     \
-            (cc) = curl_easy_setopt(h, opt, val); \
+#define S3_SETOPT(cc, h, opt, val)                                                                 \
+    do {                                                                                           \
+        if ((cc) == CURLE_OK)                                                                      \
+            (cc) = curl_easy_setopt(h, opt, val);                                                  \
     } while (0)
 
 /* Where requests go: base URL, the Host header for it, and the path prefix. */
@@ -111,8 +111,7 @@ typedef struct s3_resp {
     int range_ignored; /* a ranged GET answered 200: bytes withheld */
 } s3_resp_t;
 
-static int endpoint_parse(s3_endpoint_t *ep, const char *url, const char *bucket,
-                          int path_style);
+static int endpoint_parse(s3_endpoint_t *ep, const char *url, const char *bucket, int path_style);
 static void endpoint_free(s3_endpoint_t *ep);
 static char *dup_or_null(const char *s, int *oom);
 static int buf_add(s3_buf_t *b, const void *data, size_t len);
@@ -125,8 +124,8 @@ static CURL *handle_take(s3_client_t *c);
 static void handle_give(s3_client_t *c, CURL *h);
 static int build_path(const s3_endpoint_t *ep, const char *key, char *out, size_t size);
 static int add_header(struct curl_slist **list, const char *name, const char *value);
-static int sign_headers(const s3_client_t *c, const s3_op_t *op, const char *path,
-                        const char *hash, struct curl_slist **out);
+static int sign_headers(const s3_client_t *c, const s3_op_t *op, const char *path, const char *hash,
+                        struct curl_slist **out);
 static int set_options(const s3_client_t *c, CURL *h, const s3_op_t *op, const char *url,
                        struct curl_slist *headers, s3_resp_t *resp);
 static size_t on_header(char *line, size_t size, size_t n, void *arg);
@@ -139,8 +138,7 @@ static int classify(const s3_resp_t *r, int *retry);
 static void backoff(const s3_op_t *op, const s3_resp_t *r, int attempt);
 static int attempt_once(s3_client_t *c, CURL *h, const s3_op_t *op, const char *hash,
                         s3_resp_t *resp);
-static int report(const s3_op_t *op, const s3_resp_t *r, int rc, int attempts,
-                  gw_error_t *err);
+static int report(const s3_op_t *op, const s3_resp_t *r, int rc, int attempts, gw_error_t *err);
 static int perform(s3_client_t *c, const s3_op_t *op, s3_resp_t *resp, gw_error_t *err);
 static void resp_init(s3_resp_t *r, const s3_op_t *op);
 static long new_connections(CURL *h);
@@ -803,8 +801,8 @@ static int
 report(const s3_op_t *op, const s3_resp_t *r, int rc, int attempts, gw_error_t *err)
 {
     char key[96];
-    const char *why = r->sink_refused   ? "reader stopped"
-                      : r->range_ignored ? "range ignored"
+    const char *why = r->sink_refused     ? "reader stopped"
+                      : r->range_ignored  ? "range ignored"
                       : r->cc != CURLE_OK ? curl_easy_strerror(r->cc)
                                           : "-";
 
@@ -814,10 +812,8 @@ report(const s3_op_t *op, const s3_resp_t *r, int rc, int attempts, gw_error_t *
                  key, r->status, r->code[0] ? r->code : "-");
         return rc;
     }
-    return gw_error_internal(err, rc,
-                             "s3 op=%s key=%s status=%ld code=%s curl=\"%s\" attempts=%d",
-                             op->name, key, r->status, r->code[0] ? r->code : "-", why,
-                             attempts);
+    return gw_error_internal(err, rc, "s3 op=%s key=%s status=%ld code=%s curl=\"%s\" attempts=%d",
+                             op->name, key, r->status, r->code[0] ? r->code : "-", why, attempts);
 }
 
 /*
@@ -870,8 +866,12 @@ cleanup:
 int
 s3_put_object(s3_client_t *c, const char *key, const void *data, size_t len, gw_error_t *err)
 {
-    s3_op_t op = {.name = "PutObject", .method = "PUT", .key = key, .body = data,
-                  .body_len = len, .content_type = "application/octet-stream"};
+    s3_op_t op = {.name = "PutObject",
+                  .method = "PUT",
+                  .key = key,
+                  .body = data,
+                  .body_len = len,
+                  .content_type = "application/octet-stream"};
     s3_resp_t r;
     int rc;
 
@@ -885,18 +885,21 @@ s3_multipart_create(s3_client_t *c, const char *key, char *upload_id, size_t upl
                     gw_error_t *err)
 {
     const sigv4_pair_t q[] = {{"uploads", NULL}};
-    s3_op_t op = {.name = "CreateMultipartUpload", .method = "POST", .key = key, .query = q,
-                  .nquery = 1, .content_type = "application/octet-stream"};
+    s3_op_t op = {.name = "CreateMultipartUpload",
+                  .method = "POST",
+                  .key = key,
+                  .query = q,
+                  .nquery = 1,
+                  .content_type = "application/octet-stream"};
     s3_resp_t r;
     int rc;
 
     if (upload_id_size > 0)
         upload_id[0] = '\0';
     rc = perform(c, &op, &r, err);
-    if (rc == 0 && (xml_text(r.body.p, "UploadId", upload_id, upload_id_size) < 0 ||
-                    upload_id[0] == '\0'))
-        rc = gw_error_internal(err, GW_ERR, "s3 op=%s: no usable UploadId in the answer",
-                               op.name);
+    if (rc == 0 &&
+        (xml_text(r.body.p, "UploadId", upload_id, upload_id_size) < 0 || upload_id[0] == '\0'))
+        rc = gw_error_internal(err, GW_ERR, "s3 op=%s: no usable UploadId in the answer", op.name);
     buf_free(&r.body);
     return rc;
 }
@@ -908,8 +911,13 @@ s3_multipart_upload_part(s3_client_t *c, const char *key, const char *upload_id,
 {
     char num[16];
     const sigv4_pair_t q[] = {{"partNumber", num}, {"uploadId", upload_id}};
-    s3_op_t op = {.name = "UploadPart", .method = "PUT", .key = key, .query = q, .nquery = 2,
-                  .body = data, .body_len = len};
+    s3_op_t op = {.name = "UploadPart",
+                  .method = "PUT",
+                  .key = key,
+                  .query = q,
+                  .nquery = 2,
+                  .body = data,
+                  .body_len = len};
     s3_resp_t r;
     int rc;
 
@@ -917,8 +925,8 @@ s3_multipart_upload_part(s3_client_t *c, const char *key, const char *upload_id,
     if (etag_size > 0)
         etag[0] = '\0';
     if (part_no < 1 || part_no > S3_MAX_PARTS) {
-        rc = gw_error_internal(err, GW_ERR, "s3 op=%s: part number %d out of 1..10000",
-                               op.name, part_no);
+        rc = gw_error_internal(err, GW_ERR, "s3 op=%s: part number %d out of 1..10000", op.name,
+                               part_no);
         goto cleanup;
     }
     snprintf(num, sizeof(num), "%d", part_no);
@@ -937,8 +945,13 @@ s3_multipart_complete(s3_client_t *c, const char *key, const char *upload_id,
                       const char *const *etags, int nparts, gw_error_t *err)
 {
     const sigv4_pair_t q[] = {{"uploadId", upload_id}};
-    s3_op_t op = {.name = "CompleteMultipartUpload", .method = "POST", .key = key, .query = q,
-                  .nquery = 1, .content_type = "application/xml", .error_in_200 = 1};
+    s3_op_t op = {.name = "CompleteMultipartUpload",
+                  .method = "POST",
+                  .key = key,
+                  .query = q,
+                  .nquery = 1,
+                  .content_type = "application/xml",
+                  .error_in_200 = 1};
     s3_buf_t xml = {0};
     s3_resp_t r;
     int rc;
@@ -972,8 +985,8 @@ int
 s3_multipart_abort(s3_client_t *c, const char *key, const char *upload_id, gw_error_t *err)
 {
     const sigv4_pair_t q[] = {{"uploadId", upload_id}};
-    s3_op_t op = {.name = "AbortMultipartUpload", .method = "DELETE", .key = key, .query = q,
-                  .nquery = 1};
+    s3_op_t op = {
+        .name = "AbortMultipartUpload", .method = "DELETE", .key = key, .query = q, .nquery = 1};
     s3_resp_t r;
     int rc;
 
@@ -999,8 +1012,8 @@ s3_head_object(s3_client_t *c, const char *key, uint64_t *size, gw_error_t *err)
 }
 
 int
-s3_get_object(s3_client_t *c, const char *key, uint64_t offset, uint64_t length,
-              s3_write_fn fn, void *arg, uint64_t *total, gw_error_t *err)
+s3_get_object(s3_client_t *c, const char *key, uint64_t offset, uint64_t length, s3_write_fn fn,
+              void *arg, uint64_t *total, gw_error_t *err)
 {
     char range[64];
     s3_op_t op = {.name = "GetObject", .method = "GET", .key = key, .fn = fn, .arg = arg};

@@ -46,8 +46,8 @@ static void sort_headers(const sigv4_request_t *req, size_t *idx);
 static void sb_signed_headers(sbuf_t *b, const sigv4_request_t *req);
 static void sb_canonical(sbuf_t *b, const sigv4_request_t *req);
 static void scope(sbuf_t *b, const sigv4_cred_t *cred, const char *amz_date);
-static int sign_request(const sigv4_cred_t *cred, const char *amz_date,
-                        const sigv4_request_t *req, char sig[SIGV4_HEX_SIZE]);
+static int sign_request(const sigv4_cred_t *cred, const char *amz_date, const sigv4_request_t *req,
+                        char sig[SIGV4_HEX_SIZE]);
 
 static void
 sb_init(sbuf_t *b, char *out, size_t size)
@@ -87,8 +87,8 @@ sb_chr(sbuf_t *b, char c)
 static int
 unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static void
@@ -390,8 +390,7 @@ sigv4_string_to_sign(const sigv4_cred_t *cred, const char *amz_date, const char 
  * The key depends only on the day, so a caller may cache it per day.
  */
 void
-sigv4_signing_key(const sigv4_cred_t *cred, const char *amz_date,
-                  unsigned char key[SIGV4_KEY_LEN])
+sigv4_signing_key(const sigv4_cred_t *cred, const char *amz_date, unsigned char key[SIGV4_KEY_LEN])
 {
     char secret[4 + SECRET_MAX];
     char date[9];
@@ -448,8 +447,8 @@ cleanup:
 
 /* Header signing ("Signature calculations for the Authorization header"). */
 int
-sigv4_authorization(const sigv4_cred_t *cred, time_t now, const sigv4_request_t *req,
-                    char *out, size_t size)
+sigv4_authorization(const sigv4_cred_t *cred, time_t now, const sigv4_request_t *req, char *out,
+                    size_t size)
 {
     char date[SIGV4_DATE_SIZE];
     char sig[SIGV4_HEX_SIZE];
@@ -478,15 +477,16 @@ cleanup:
 
 int
 sigv4_presign_url(const sigv4_cred_t *cred, time_t now, unsigned expires, const char *method,
-                  const char *base_url, const char *host, const char *path, char *out,
-                  size_t size)
+                  const char *base_url, const char *host, const char *path, char *out, size_t size)
 {
     char credential[SCOPE_MAX + 128];
     char date[SIGV4_DATE_SIZE], sig[SIGV4_HEX_SIZE], exp[16];
     sigv4_pair_t header = {"host", host};
     sigv4_pair_t query[] = {
-        {"X-Amz-Algorithm", SIGV4_ALGORITHM}, {"X-Amz-Credential", credential},
-        {"X-Amz-Date", date},                 {"X-Amz-Expires", exp},
+        {"X-Amz-Algorithm", SIGV4_ALGORITHM},
+        {"X-Amz-Credential", credential},
+        {"X-Amz-Date", date},
+        {"X-Amz-Expires", exp},
         {"X-Amz-SignedHeaders", "host"},
     };
     sigv4_request_t req = {method, path, query, 5, &header, 1, SIGV4_UNSIGNED_PAYLOAD};

@@ -47,8 +47,8 @@ read_password(const char *var, char *out, size_t size)
 }
 
 static int
-create_account(db_conn_t *db, const char *name, const char *kind, const char *secret,
-               int admin, int64_t expires_in_s, gw_error_t *err)
+create_account(db_conn_t *db, const char *name, const char *kind, const char *secret, int admin,
+               int64_t expires_in_s, gw_error_t *err)
 {
     char hash[PASSWD_HASH_MAX];
     int64_t id = 0;
@@ -212,8 +212,7 @@ cmd_account_delete(app_t *app, db_conn_t *db, char **argv, gw_error_t *err)
     int rc;
 
     (void)app;
-    snprintf(name, sizeof(name), "%s%s", strcmp(argv[0], "robot") == 0 ? "robot$" : "",
-             argv[2]);
+    snprintf(name, sizeof(name), "%s%s", strcmp(argv[0], "robot") == 0 ? "robot$" : "", argv[2]);
     rc = meta_account_delete(db, name, err);
     if (rc == GW_ENOTFOUND)
         return gw_error_set(err, rc, 404, OCI_NONE, "no account %s", name);

@@ -188,8 +188,8 @@ test_single_object(s3_client_t *c, const char *name, size_t len, unsigned seed)
         gw_error_clear(&err);
         rc = s3_get_object(c, key, len - 10, 0, sink_write, &s, &total, &err);
         snprintf(what, sizeof(what), "ranged get of the last 10 bytes of \"%s\"", name);
-        check(rc == 0 && total == len && s.len == 10 && memcmp(s.p, data + len - 10, 10) == 0,
-              what, &err);
+        check(rc == 0 && total == len && s.len == 10 && memcmp(s.p, data + len - 10, 10) == 0, what,
+              &err);
     }
     gw_error_clear(&err);
     rc = s3_delete_object(c, key, &err);
@@ -215,8 +215,8 @@ test_missing(s3_client_t *c)
     check(s3_head_object(c, key, &size, &err) == GW_ENOTFOUND,
           "head of a missing key is GW_ENOTFOUND", &err);
     gw_error_clear(&err);
-    check(s3_get_object(c, key, 0, 0, sink_write, &s, NULL, &err) == GW_ENOTFOUND &&
-              s.len == 0 && strstr(err.detail, "NoSuchKey") != NULL,
+    check(s3_get_object(c, key, 0, 0, sink_write, &s, NULL, &err) == GW_ENOTFOUND && s.len == 0 &&
+              strstr(err.detail, "NoSuchKey") != NULL,
           "get of a missing key is GW_ENOTFOUND with NoSuchKey in the detail", &err);
     gw_error_clear(&err);
     check(s3_delete_object(c, key, &err) == 0, "delete of a missing key succeeds", &err);
@@ -247,8 +247,7 @@ test_multipart(s3_client_t *c)
         ok = ok && rc == 0 && etag[i][0] == '"' && etag[i][strlen(etag[i]) - 1] == '"';
         off += sizes[i];
     }
-    check(ok, "upload parts of 5 MiB+1, 5 MiB+7 and 1234 bytes; ETags keep their quotes",
-          &err);
+    check(ok, "upload parts of 5 MiB+1, 5 MiB+7 and 1234 bytes; ETags keep their quotes", &err);
     gw_error_clear(&err);
     rc = s3_multipart_complete(c, key, id, etags, 3, &err);
     check(rc == 0, "multipart complete", &err);
@@ -321,8 +320,8 @@ test_presign(s3_client_t *c)
 
     key_of(key, sizeof(key), "pre signed/\xc3\xa9t\xc3\xa9 (1)+x.bin");
     check(s3_put_object(c, key, data, 70000, &err) == 0, "put an object to presign", &err);
-    check(s3_presign_get(c, key, 300, time(NULL), url, sizeof(url)) == 0,
-          "presign a GET for 300 s", NULL);
+    check(s3_presign_get(c, key, 300, time(NULL), url, sizeof(url)) == 0, "presign a GET for 300 s",
+          NULL);
     status = fetch(url, &s);
     check(status == 200 && s.len == 70000 && memcmp(s.p, data, 70000) == 0,
           "presigned GET with plain libcurl returns the exact bytes", NULL);
@@ -364,8 +363,7 @@ test_bad_secret(const s3_config_t *good)
           "wrong secret: GW_ERR at once, S3 code in the detail, no secret", &err);
     gw_error_clear(&err);
     rc = s3_head_object(c, key, &size, &err);
-    check(rc == GW_ERR && err.status == 500, "wrong secret on HEAD (403, no body) is GW_ERR",
-          &err);
+    check(rc == GW_ERR && err.status == 500, "wrong secret on HEAD (403, no body) is GW_ERR", &err);
     s3_client_free(c);
 }
 

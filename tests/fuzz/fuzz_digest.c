@@ -34,8 +34,7 @@ check_parse(const uint8_t *data, size_t size)
     s[size] = '\0';
     if (digest_parse(s, &algo) == GW_OK) {
         want = algo == DIGEST_SHA256 ? 7 + 64 : 7 + 128;
-        if (algo == DIGEST_NONE || strlen(s) != want ||
-            strncmp(s, digest_algo_name(algo), 6) != 0)
+        if (algo == DIGEST_NONE || strlen(s) != want || strncmp(s, digest_algo_name(algo), 6) != 0)
             abort();
     } else if (algo != DIGEST_NONE) {
         abort();

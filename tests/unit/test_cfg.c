@@ -20,12 +20,27 @@ extern char **environ;
 
 /* The settings whose defaults are checked here (cfg.h may list more). */
 static const char *const names[] = {
-    "BERTH_LISTEN", "BERTH_PG", "BERTH_PG_POOL", "BERTH_S3_ENDPOINT",
-    "BERTH_S3_PUBLIC_ENDPOINT", "BERTH_S3_REGION", "BERTH_S3_BUCKET",
-    "BERTH_S3_ACCESS_KEY", "BERTH_S3_SECRET_KEY", "BERTH_S3_PATH_STYLE",
-    "BERTH_S3_CA_FILE", "BERTH_S3_TIMEOUT", "BERTH_PRESIGN_EXPIRY", "BERTH_BLOB_PROXY",
-    "BERTH_PART_SIZE", "BERTH_MANIFEST_MAX", "BERTH_UPLOAD_TTL", "BERTH_GC_DELAY",
-    "BERTH_WORKERS", "BERTH_MAX_CONNECTIONS", "BERTH_LOG_LEVEL",
+    "BERTH_LISTEN",
+    "BERTH_PG",
+    "BERTH_PG_POOL",
+    "BERTH_S3_ENDPOINT",
+    "BERTH_S3_PUBLIC_ENDPOINT",
+    "BERTH_S3_REGION",
+    "BERTH_S3_BUCKET",
+    "BERTH_S3_ACCESS_KEY",
+    "BERTH_S3_SECRET_KEY",
+    "BERTH_S3_PATH_STYLE",
+    "BERTH_S3_CA_FILE",
+    "BERTH_S3_TIMEOUT",
+    "BERTH_PRESIGN_EXPIRY",
+    "BERTH_BLOB_PROXY",
+    "BERTH_PART_SIZE",
+    "BERTH_MANIFEST_MAX",
+    "BERTH_UPLOAD_TTL",
+    "BERTH_GC_DELAY",
+    "BERTH_WORKERS",
+    "BERTH_MAX_CONNECTIONS",
+    "BERTH_LOG_LEVEL",
 };
 
 #define NNAMES (sizeof(names) / sizeof(names[0]))
@@ -137,17 +152,17 @@ load(cfg_t *c, const char *file, capture_t *cap)
 static void
 check_defaults_except(const cfg_t *c, const char *except)
 {
-#define STR(name, field, want)                                                         \
-    do {                                                                               \
-        if (except == NULL || strcmp(except, name) != 0) {                             \
-            assert_non_null(c->field);                                                 \
-            assert_string_equal(c->field, want);                                       \
-        }                                                                              \
+#define STR(name, field, want)                                                                     \
+    do {                                                                                           \
+        if (except == NULL || strcmp(except, name) != 0) {                                         \
+            assert_non_null(c->field);                                                             \
+            assert_string_equal(c->field, want);                                                   \
+        }                                                                                          \
     } while (0)
-#define NUM(name, field, want)                                                         \
-    do {                                                                               \
-        if (except == NULL || strcmp(except, name) != 0)                               \
-            assert_int_equal(c->field, want);                                          \
+#define NUM(name, field, want)                                                                     \
+    do {                                                                                           \
+        if (except == NULL || strcmp(except, name) != 0)                                           \
+            assert_int_equal(c->field, want);                                                      \
     } while (0)
     STR("BERTH_LISTEN", listen, "127.0.0.1:5000");
     STR("BERTH_PG", pg, "dbname=berth");
@@ -228,20 +243,19 @@ test_cfg__defaults(void **state)
 static void
 test_cfg__file(void **state)
 {
-    static const char text[] =
-        "# Berth settings\n"
-        "\n"
-        "BERTH_LISTEN=0.0.0.0:5001\n"
-        "#BERTH_PG_POOL=99\n"
-        "BERTH_PG=host=db.internal port=5432 dbname=berth user=berth\n"
-        "BERTH_PG_POOL=4\n"
-        "BERTH_S3_PATH_STYLE=0\n"
-        "BERTH_PART_SIZE=5242880\r\n"
-        "BERTH_MANIFEST_MAX=104857600\n"
-        "BERTH_S3_ACCESS_KEY=\n"
-        "BERTH_LOG_LEVEL=warn\n"
-        "BERTH_LOG_LEVEL=debug\n"
-        "BERTH_GC_DELAY=0";
+    static const char text[] = "# Berth settings\n"
+                               "\n"
+                               "BERTH_LISTEN=0.0.0.0:5001\n"
+                               "#BERTH_PG_POOL=99\n"
+                               "BERTH_PG=host=db.internal port=5432 dbname=berth user=berth\n"
+                               "BERTH_PG_POOL=4\n"
+                               "BERTH_S3_PATH_STYLE=0\n"
+                               "BERTH_PART_SIZE=5242880\r\n"
+                               "BERTH_MANIFEST_MAX=104857600\n"
+                               "BERTH_S3_ACCESS_KEY=\n"
+                               "BERTH_LOG_LEVEL=warn\n"
+                               "BERTH_LOG_LEVEL=debug\n"
+                               "BERTH_GC_DELAY=0";
     capture_t cap;
     char *path = write_file(text);
     cfg_t c;
@@ -341,11 +355,15 @@ test_cfg__env_numbers(void **state)
         const char *name, *value;
         long want;
     } ok[] = {
-        {"BERTH_PG_POOL", "1", 1},           {"BERTH_PG_POOL", "1000", 1000},
-        {"BERTH_S3_TIMEOUT", "86400", 86400}, {"BERTH_PRESIGN_EXPIRY", "604800", 604800},
+        {"BERTH_PG_POOL", "1", 1},
+        {"BERTH_PG_POOL", "1000", 1000},
+        {"BERTH_S3_TIMEOUT", "86400", 86400},
+        {"BERTH_PRESIGN_EXPIRY", "604800", 604800},
         {"BERTH_PART_SIZE", "1073741824", 1073741824L},
-        {"BERTH_UPLOAD_TTL", "60", 60},      {"BERTH_MAX_CONNECTIONS", "65536", 65536},
-        {"BERTH_WORKERS", "0", 0},           {"BERTH_S3_PATH_STYLE", "0", 0},
+        {"BERTH_UPLOAD_TTL", "60", 60},
+        {"BERTH_MAX_CONNECTIONS", "65536", 65536},
+        {"BERTH_WORKERS", "0", 0},
+        {"BERTH_S3_PATH_STYLE", "0", 0},
     };
     capture_t cap;
     cfg_t c;
@@ -620,8 +638,8 @@ test_cfg__usage(void **state)
     for (const char *p = text; *p != '\0'; p++)
         lines += *p == '\n';
     if (lines != nknown)
-        fail_msg("cfg_usage wrote %zu lines; cfg.h documents %zu settings:\n%s%s", lines,
-                 nknown, text, known);
+        fail_msg("cfg_usage wrote %zu lines; cfg.h documents %zu settings:\n%s%s", lines, nknown,
+                 text, known);
     /* Each name cfg.h documents, as a whole word at the start of a line. */
     for (const char *k = known; *k != '\0'; k = strchr(k, '\n') + 1) {
         char want[128];

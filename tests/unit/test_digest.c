@@ -16,25 +16,23 @@
 
 #define SHA256_EMPTY "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define SHA256_ABC "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-#define SHA512_EMPTY                                                                   \
-    "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"          \
+#define SHA512_EMPTY                                                                               \
+    "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"                      \
     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
-#define SHA512_ABC                                                                     \
-    "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"          \
+#define SHA512_ABC                                                                                 \
+    "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"                      \
     "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
 /* FIPS 180-2 appendix vectors: one million repetitions of 'a'. */
-#define SHA256_MILLION_A                                                               \
-    "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
-#define SHA512_MILLION_A                                                               \
-    "sha512:e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"          \
+#define SHA256_MILLION_A "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+#define SHA512_MILLION_A                                                                           \
+    "sha512:e718483d0ce769644e2e42c7bc15b4638e1f98b13b2044285632a803afa973eb"                      \
     "de0ff244877ea60a4cb0432ce577c31beb009c5c2c49aa2e4eadb217ad8cc09b"
 
 #define BIG_LEN (((size_t)1 << 20) + 1 + 300)
 
 static unsigned char *random_bytes(size_t len, uint64_t seed);
 static void save_restore(digest_ctx_t *ctx);
-static void check_split(digest_algo_t algo, const unsigned char *data, size_t len,
-                        size_t split);
+static void check_split(digest_algo_t algo, const unsigned char *data, size_t len, size_t split);
 
 /* xorshift64: reproducible pseudo-random test data. */
 static unsigned char *
@@ -272,41 +270,41 @@ test_digest__state_rejects_garbage(void **state)
     n = digest_state_save(&ctx, good, sizeof(good));
     before = ctx;
 
-#define EXPECT_BAD(buf, len)                                                          \
-    do {                                                                              \
-        assert_int_equal(digest_state_load(&ctx, (buf), (len)), GW_EINVALID);         \
-        assert_memory_equal(&ctx, &before, sizeof(ctx));                              \
+#define EXPECT_BAD(buf, len)                                                                       \
+    do {                                                                                           \
+        assert_int_equal(digest_state_load(&ctx, (buf), (len)), GW_EINVALID);                      \
+        assert_memory_equal(&ctx, &before, sizeof(ctx));                                           \
     } while (0)
 
     EXPECT_BAD(good, 0);
     EXPECT_BAD(good, 1);
     EXPECT_BAD(good, 9);
-    EXPECT_BAD(good, n - 1);      /* truncated */
+    EXPECT_BAD(good, n - 1); /* truncated */
     memcpy(bad, good, n);
     bad[n] = 0;
-    EXPECT_BAD(bad, n + 1);       /* trailing byte */
-    bad[0] = 2;                   /* unknown version */
+    EXPECT_BAD(bad, n + 1); /* trailing byte */
+    bad[0] = 2;             /* unknown version */
     EXPECT_BAD(bad, n);
     bad[0] = 0;
     EXPECT_BAD(bad, n);
     memcpy(bad, good, n);
-    bad[1] = DIGEST_NONE;         /* unknown algorithms */
+    bad[1] = DIGEST_NONE; /* unknown algorithms */
     EXPECT_BAD(bad, n);
     bad[1] = 3;
     EXPECT_BAD(bad, n);
-    bad[1] = DIGEST_SHA512;       /* right bytes, wrong algo: sizes differ */
+    bad[1] = DIGEST_SHA512; /* right bytes, wrong algo: sizes differ */
     EXPECT_BAD(bad, n);
     memcpy(bad, good, n);
-    bad[2] = 12;                  /* length disagrees with Nl and num */
+    bad[2] = 12; /* length disagrees with Nl and num */
     EXPECT_BAD(bad, n);
     memcpy(bad, good, n);
-    bad[42] = 8 * 12;             /* Nl disagrees with length */
+    bad[42] = 8 * 12; /* Nl disagrees with length */
     EXPECT_BAD(bad, n);
     memcpy(bad, good, n);
-    bad[46] = 1;                  /* Nh set */
+    bad[46] = 1; /* Nh set */
     EXPECT_BAD(bad, n);
     memcpy(bad, good, n);
-    off = 50;                     /* num = 64, a whole block */
+    off = 50; /* num = 64, a whole block */
     bad[off] = 64;
     EXPECT_BAD(bad, n);
     bad[off] = 0xff;
@@ -314,7 +312,7 @@ test_digest__state_rejects_garbage(void **state)
     EXPECT_BAD(bad, n);
     /* A huge length, consistent elsewhere, over the 2^64-bit limit. */
     memcpy(bad, good, n);
-    bad[9] = 0x20;                /* 2^61 + 11: Nl and num still agree */
+    bad[9] = 0x20; /* 2^61 + 11: Nl and num still agree */
     EXPECT_BAD(bad, n);
     /* Random bytes, at every length, with a plausible head or not. */
     for (size_t len = 0; len <= DIGEST_STATE_MAX; len++) {

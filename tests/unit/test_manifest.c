@@ -19,8 +19,8 @@
 #define D1 "sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7"
 #define D2 "sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f"
 #define D3 "sha256:7c3f6e8a1d2b4c5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"
-#define D4                                                                             \
-    "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"          \
+#define D4                                                                                         \
+    "sha512:cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"                      \
     "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"
 #define EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
 
@@ -35,19 +35,20 @@
 #define DESC(mt, dg, sz) "{\"mediaType\":\"" mt "\",\"digest\":\"" dg "\",\"size\":" #sz "}"
 
 /* The config + 2 layers image manifest of the first case; others vary it. */
-#define OCI_IMAGE                                                                      \
-    "{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI "\",\n"                       \
-    " \"config\":" DESC(OCI_CONFIG, D1, 1470) ",\n"                                    \
-    " \"layers\":[" DESC(OCI_LAYER, D2, 3370706) "," DESC(OCI_LAYER, D3, 94) "]}"
+#define OCI_IMAGE                                                                                  \
+    "{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI "\",\n"                                   \
+    " \"config\":" DESC(OCI_CONFIG, D1,                                                            \
+                        1470) ",\n"                                                                \
+                              " \"layers\":[" DESC(OCI_LAYER, D2, 3370706) "," DESC(OCI_LAYER, D3, \
+                                                                                    94) "]}"
 
 /* A good image manifest without a mediaType field. */
-#define BARE_IMAGE                                                                     \
-    "{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":[" DESC(   \
-        OCI_LAYER, D2, 9) "]}"
+#define BARE_IMAGE                                                                                 \
+    "{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":[" DESC(OCI_LAYER, D2, \
+                                                                                    9) "]}"
 
 /* A good index without a mediaType field. */
-#define BARE_INDEX                                                                     \
-    "{\"schemaVersion\":2,\"manifests\":[" DESC(MANIFEST_OCI, D1, 7) "]}"
+#define BARE_INDEX "{\"schemaVersion\":2,\"manifests\":[" DESC(MANIFEST_OCI, D1, 7) "]}"
 
 static int parse(const char *body, const char *ct, manifest_info_t *m, gw_error_t *err);
 static void parse_ok(const char *body, const char *ct, manifest_info_t *m);
@@ -81,8 +82,8 @@ parse_ok(const char *body, const char *ct, manifest_info_t *m)
     int rc = parse(body, ct, m, &err);
 
     if (rc != GW_OK)
-        fail_msg("rc %d (%s) for Content-Type %s:\n%s", rc, err.message,
-                 ct != NULL ? ct : "(null)", body);
+        fail_msg("rc %d (%s) for Content-Type %s:\n%s", rc, err.message, ct != NULL ? ct : "(null)",
+                 body);
     assert_int_equal(err.status, 0);
     assert_non_null(m->root);
     assert_non_null(m->media_type);
@@ -119,11 +120,13 @@ many_refs(int image, int n)
 
     assert_non_null(s);
     if (image) {
-        off = (size_t)snprintf(s, cap, "{\"schemaVersion\":2,\"mediaType\":\"%s\","
+        off = (size_t)snprintf(s, cap,
+                               "{\"schemaVersion\":2,\"mediaType\":\"%s\","
                                "\"config\":%s,\"layers\":[",
                                MANIFEST_OCI, DESC(OCI_CONFIG, D1, 7));
     } else {
-        off = (size_t)snprintf(s, cap, "{\"schemaVersion\":2,\"mediaType\":\"%s\","
+        off = (size_t)snprintf(s, cap,
+                               "{\"schemaVersion\":2,\"mediaType\":\"%s\","
                                "\"manifests\":[",
                                MANIFEST_OCI_INDEX);
     }
@@ -167,8 +170,10 @@ test_manifest__docker_v2(void **state)
 {
     static const char body[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_DOCKER "\","
-        "\"config\":" DESC(DOCKER_CONFIG, D3, 1512) ","
-        "\"layers\":[" DESC(DOCKER_LAYER, D2, 2811478) "," DESC(DOCKER_LAYER, D1, 32) "]}";
+        "\"config\":" DESC(DOCKER_CONFIG, D3,
+                           1512) ","
+                                 "\"layers\":[" DESC(DOCKER_LAYER, D2,
+                                                     2811478) "," DESC(DOCKER_LAYER, D1, 32) "]}";
     manifest_info_t m;
 
     (void)state;
@@ -209,8 +214,8 @@ test_manifest__oci_index(void **state)
     manifest_info_free(&m);
 
     /* An empty index is valid. */
-    parse_ok("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI_INDEX
-             "\",\"manifests\":[]}", NULL, &m);
+    parse_ok("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI_INDEX "\",\"manifests\":[]}",
+             NULL, &m);
     assert_int_equal(m.is_index, 1);
     assert_int_equal(m.nchildren, 0);
     manifest_info_free(&m);
@@ -247,16 +252,23 @@ test_manifest__artifact(void **state)
     static const char body[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI "\","
         "\"artifactType\":\"application/vnd.example.sbom.v1\","
-        "\"config\":" DESC(OCI_EMPTY, EMPTY_DIGEST, 2) ","
-        "\"layers\":[" DESC("application/spdx+json", D3, 2048) "],"
-        "\"subject\":" DESC(MANIFEST_OCI, D4, 1234) ","
-        "\"annotations\":{\"org.opencontainers.image.created\":\"2023-01-02T03:04:05Z\","
-        "  \"com.example.b\" : \"\\u00e9 \\\"q\\\"\", \"com.example.a\":\"\"}}";
+        "\"config\":" DESC(OCI_EMPTY, EMPTY_DIGEST,
+                           2) ","
+                              "\"layers\":[" DESC(
+                                  "application/spdx+json", D3,
+                                  2048) "],"
+                                        "\"subject\":" DESC(
+                                            MANIFEST_OCI, D4,
+                                            1234) ","
+                                                  "\"annotations\":{\"org.opencontainers.image."
+                                                  "created\":\"2023-01-02T03:04:05Z\","
+                                                  "  \"com.example.b\" : \"\\u00e9 \\\"q\\\"\", "
+                                                  "\"com.example.a\":\"\"}}";
     static const char index_body[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI_INDEX "\","
         "\"artifactType\":\"application/vnd.example.bundle\","
         "\"manifests\":[" DESC(MANIFEST_OCI, D1, 10) "],"
-        "\"subject\":" DESC(MANIFEST_OCI, D2, 11) "}";
+                                                     "\"subject\":" DESC(MANIFEST_OCI, D2, 11) "}";
     manifest_info_t m;
 
     (void)state;
@@ -328,8 +340,7 @@ test_manifest__type_from_header(void **state)
 static void
 test_manifest__type_from_shape(void **state)
 {
-    static const char *const generic[] = {NULL, "", "application/json",
-                                          "application/octet-stream"};
+    static const char *const generic[] = {NULL, "", "application/json", "application/octet-stream"};
     manifest_info_t m;
 
     (void)state;
@@ -392,11 +403,15 @@ test_manifest__foreign_layers(void **state)
 {
     static const char body[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_DOCKER "\","
-        "\"config\":" DESC(DOCKER_CONFIG, D1, 1512) ",\"layers\":["
-        "{\"mediaType\":\"" DOCKER_FOREIGN "\",\"digest\":\"" D2 "\",\"size\":1669,"
-        "\"urls\":[\"https://mcr.microsoft.com/v2/windows/blobs/" D2 "\"]},"
-        DESC(DOCKER_LAYER, D3, 100) ","
-        "{\"mediaType\":\"" OCI_LAYER "\",\"digest\":\"" D4 "\",\"size\":5,\"urls\":[]}]}";
+        "\"config\":" DESC(DOCKER_CONFIG, D1,
+                           1512) ",\"layers\":["
+                                 "{\"mediaType\":\"" DOCKER_FOREIGN "\",\"digest\":\"" D2
+                                 "\",\"size\":1669,"
+                                 "\"urls\":[\"https://mcr.microsoft.com/v2/windows/blobs/" D2
+                                 "\"]}," DESC(DOCKER_LAYER, D3, 100) ","
+                                                                     "{\"mediaType\":\"" OCI_LAYER
+                                                                     "\",\"digest\":\"" D4
+                                                                     "\",\"size\":5,\"urls\":[]}]}";
     manifest_info_t m;
 
     (void)state;
@@ -409,9 +424,11 @@ test_manifest__foreign_layers(void **state)
     manifest_info_free(&m);
 
     /* A foreign layer still has to be a valid descriptor. */
-    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":["
-                  "{\"mediaType\":\"" DOCKER_FOREIGN "\",\"digest\":\"sha256:1\",\"size\":1,"
-                  "\"urls\":[\"https://example.com/x\"]}]}",
+    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(
+                      OCI_CONFIG, D1, 7) ",\"layers\":["
+                                         "{\"mediaType\":\"" DOCKER_FOREIGN
+                                         "\",\"digest\":\"sha256:1\",\"size\":1,"
+                                         "\"urls\":[\"https://example.com/x\"]}]}",
                   NULL);
 }
 
@@ -450,14 +467,16 @@ test_manifest__reject_schema_version(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(body, sizeof(body), "{\"schemaVersion\":%s,\"mediaType\":\"%s\","
-                 "\"config\":%s,\"layers\":[]}", bad[i], MANIFEST_OCI,
-                 DESC(OCI_CONFIG, D1, 7));
+        snprintf(body, sizeof(body),
+                 "{\"schemaVersion\":%s,\"mediaType\":\"%s\","
+                 "\"config\":%s,\"layers\":[]}",
+                 bad[i], MANIFEST_OCI, DESC(OCI_CONFIG, D1, 7));
         check_invalid(body, MANIFEST_OCI);
     }
     /* Missing. */
-    check_invalid("{\"mediaType\":\"" MANIFEST_OCI "\",\"config\":" DESC(OCI_CONFIG, D1, 7)
-                  ",\"layers\":[]}", MANIFEST_OCI);
+    check_invalid("{\"mediaType\":\"" MANIFEST_OCI
+                  "\",\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":[]}",
+                  MANIFEST_OCI);
     check_invalid("{\"mediaType\":\"" MANIFEST_OCI_INDEX "\",\"manifests\":[]}", NULL);
 }
 
@@ -480,8 +499,8 @@ test_manifest__reject_unknown_media_type(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"mediaType\":%s,\"config\":%s}",
-                 bad[i], DESC(OCI_CONFIG, D1, 7));
+        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"mediaType\":%s,\"config\":%s}", bad[i],
+                 DESC(OCI_CONFIG, D1, 7));
         check_invalid(body, NULL);
         check_invalid(body, "application/json");
         check_invalid(body, MANIFEST_OCI);
@@ -495,11 +514,12 @@ test_manifest__reject_type_mismatch(void **state)
     check_invalid(OCI_IMAGE, MANIFEST_DOCKER);
     check_invalid(OCI_IMAGE, MANIFEST_OCI_INDEX);
     check_invalid(OCI_IMAGE, MANIFEST_DOCKER_LIST);
-    check_invalid("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI_INDEX
-                  "\",\"manifests\":[]}", MANIFEST_DOCKER_LIST);
+    check_invalid("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI_INDEX "\",\"manifests\":[]}",
+                  MANIFEST_DOCKER_LIST);
     /* A body that claims an index but has the shape of an image. */
     check_invalid("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI_INDEX
-                  "\",\"config\":" DESC(OCI_CONFIG, D1, 7) "}", NULL);
+                  "\",\"config\":" DESC(OCI_CONFIG, D1, 7) "}",
+                  NULL);
 }
 
 static void
@@ -516,11 +536,15 @@ test_manifest__reject_config_missing(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"mediaType\":\"%s\"%s,"
-                 "\"layers\":[%s]}", MANIFEST_OCI, bad[i], DESC(OCI_LAYER, D2, 9));
+        snprintf(body, sizeof(body),
+                 "{\"schemaVersion\":2,\"mediaType\":\"%s\"%s,"
+                 "\"layers\":[%s]}",
+                 MANIFEST_OCI, bad[i], DESC(OCI_LAYER, D2, 9));
         check_invalid(body, NULL);
-        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"mediaType\":\"%s\"%s,"
-                 "\"layers\":[%s]}", MANIFEST_DOCKER, bad[i], DESC(DOCKER_LAYER, D2, 9));
+        snprintf(body, sizeof(body),
+                 "{\"schemaVersion\":2,\"mediaType\":\"%s\"%s,"
+                 "\"layers\":[%s]}",
+                 MANIFEST_DOCKER, bad[i], DESC(DOCKER_LAYER, D2, 9));
         check_invalid(body, MANIFEST_DOCKER);
     }
 }
@@ -562,8 +586,7 @@ test_manifest__reject_bad_descriptor(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"config\":%s,\"layers\":[]}",
-                 bad[i]);
+        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"config\":%s,\"layers\":[]}", bad[i]);
         check_invalid(body, MANIFEST_OCI);
         snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"config\":%s,\"layers\":[%s,%s]}",
                  DESC(OCI_CONFIG, D1, 7), DESC(OCI_LAYER, D2, 9), bad[i]);
@@ -578,8 +601,9 @@ test_manifest__reject_bad_descriptor(void **state)
     {
         manifest_info_t m;
 
-        parse_ok("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 0) ",\"layers\":["
-                 DESC(OCI_LAYER, D4, 9223372036854775807) "]}", NULL, &m);
+        parse_ok("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 0) ",\"layers\":[" DESC(
+                     OCI_LAYER, D4, 9223372036854775807) "]}",
+                 NULL, &m);
         assert_int_equal(m.nblobs, 2);
         assert_string_equal(m.blobs[1], D4);
         manifest_info_free(&m);
@@ -602,8 +626,10 @@ test_manifest__reject_layers_not_array(void **state)
         check_invalid(body, MANIFEST_OCI);
     }
     for (size_t i = 0; i < sizeof(bad_list) / sizeof(bad_list[0]); i++) {
-        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"mediaType\":\"%s\","
-                 "\"manifests\":%s}", MANIFEST_OCI_INDEX, bad_list[i]);
+        snprintf(body, sizeof(body),
+                 "{\"schemaVersion\":2,\"mediaType\":\"%s\","
+                 "\"manifests\":%s}",
+                 MANIFEST_OCI_INDEX, bad_list[i]);
         check_invalid(body, NULL);
     }
     /* An index without manifests at all. */
@@ -614,8 +640,14 @@ static void
 test_manifest__reject_annotations(void **state)
 {
     static const char *const bad[] = {
-        "{\"a\":1}", "{\"a\":\"x\",\"b\":null}", "{\"a\":{\"b\":\"c\"}}", "{\"a\":[\"x\"]}",
-        "{\"a\":true}", "[]", "\"a=b\"", "null",
+        "{\"a\":1}",
+        "{\"a\":\"x\",\"b\":null}",
+        "{\"a\":{\"b\":\"c\"}}",
+        "{\"a\":[\"x\"]}",
+        "{\"a\":true}",
+        "[]",
+        "\"a=b\"",
+        "null",
     };
     char body[1024];
 
@@ -624,13 +656,15 @@ test_manifest__reject_annotations(void **state)
         snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"config\":%s,\"annotations\":%s}",
                  DESC(OCI_CONFIG, D1, 7), bad[i]);
         check_invalid(body, NULL);
-        snprintf(body, sizeof(body), "{\"schemaVersion\":2,\"manifests\":[],"
-                 "\"annotations\":%s}", bad[i]);
+        snprintf(body, sizeof(body),
+                 "{\"schemaVersion\":2,\"manifests\":[],"
+                 "\"annotations\":%s}",
+                 bad[i]);
         check_invalid(body, NULL);
     }
     /* artifactType must be a string as well. */
-    check_invalid("{\"schemaVersion\":2,\"artifactType\":5,\"config\":"
-                  DESC(OCI_CONFIG, D1, 7) "}", NULL);
+    check_invalid("{\"schemaVersion\":2,\"artifactType\":5,\"config\":" DESC(OCI_CONFIG, D1, 7) "}",
+                  NULL);
     check_invalid("{\"schemaVersion\":2,\"artifactType\":null,\"manifests\":[]}", NULL);
 }
 
@@ -638,17 +672,22 @@ static void
 test_manifest__reject_duplicate_keys(void **state)
 {
     (void)state;
-    check_invalid("{\"schemaVersion\":2,\"schemaVersion\":2,\"config\":"
-                  DESC(OCI_CONFIG, D1, 7) "}", NULL);
-    check_invalid("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI "\",\"mediaType\":\""
-                  MANIFEST_OCI "\",\"config\":" DESC(OCI_CONFIG, D1, 7) "}", NULL);
+    check_invalid(
+        "{\"schemaVersion\":2,\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) "}", NULL);
+    check_invalid("{\"schemaVersion\":2,\"mediaType\":\"" MANIFEST_OCI
+                  "\",\"mediaType\":\"" MANIFEST_OCI "\",\"config\":" DESC(OCI_CONFIG, D1, 7) "}",
+                  NULL);
     check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":[],"
-                  "\"layers\":[]}", NULL);
+                                                                             "\"layers\":[]}",
+                  NULL);
     /* Nested: a descriptor naming two digests, an annotation set twice. */
     check_invalid("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"" OCI_CONFIG "\","
-                  "\"digest\":\"" D1 "\",\"digest\":\"" D2 "\",\"size\":1}}", NULL);
-    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ","
-                  "\"annotations\":{\"a\":\"x\",\"a\":\"y\"}}", NULL);
+                  "\"digest\":\"" D1 "\",\"digest\":\"" D2 "\",\"size\":1}}",
+                  NULL);
+    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(
+                      OCI_CONFIG, D1, 7) ","
+                                         "\"annotations\":{\"a\":\"x\",\"a\":\"y\"}}",
+                  NULL);
 }
 
 static void
@@ -690,12 +729,17 @@ static void
 test_manifest__late_failures_free(void **state)
 {
     (void)state;
-    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":["
-                  DESC(OCI_LAYER, D2, 9) "],\"artifactType\":[]}", NULL);
-    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":["
-                  DESC(OCI_LAYER, D2, 9) "],\"subject\":{}}", NULL);
-    check_invalid("{\"schemaVersion\":2,\"manifests\":[" DESC(MANIFEST_OCI, D1, 7) "],"
-                  "\"subject\":" DESC(MANIFEST_OCI, D2, 7) ",\"annotations\":{\"k\":0}}", NULL);
+    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":[" DESC(
+                      OCI_LAYER, D2, 9) "],\"artifactType\":[]}",
+                  NULL);
+    check_invalid("{\"schemaVersion\":2,\"config\":" DESC(OCI_CONFIG, D1, 7) ",\"layers\":[" DESC(
+                      OCI_LAYER, D2, 9) "],\"subject\":{}}",
+                  NULL);
+    check_invalid("{\"schemaVersion\":2,\"manifests\":[" DESC(
+                      MANIFEST_OCI, D1, 7) "],"
+                                           "\"subject\":" DESC(MANIFEST_OCI, D2,
+                                                               7) ",\"annotations\":{\"k\":0}}",
+                  NULL);
 
     /* A zeroed struct frees too. */
     {

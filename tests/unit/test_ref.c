@@ -17,11 +17,10 @@
 #define DGST "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static int name_ok(const char *s);
-static void check_path(const char *path, ref_route_t route, const char *name,
-                       const char *arg, int ok);
+static void check_path(const char *path, ref_route_t route, const char *name, const char *arg,
+                       int ok);
 static void check_crange(const char *s, int rc, uint64_t start, uint64_t end);
-static void check_range(const char *s, uint64_t size, int rc, uint64_t off,
-                        uint64_t len);
+static void check_range(const char *s, uint64_t size, int rc, uint64_t off, uint64_t len);
 
 static int
 name_ok(const char *s)
@@ -30,8 +29,7 @@ name_ok(const char *s)
 }
 
 static void
-check_path(const char *path, ref_route_t route, const char *name, const char *arg,
-           int ok)
+check_path(const char *path, ref_route_t route, const char *name, const char *arg, int ok)
 {
     ref_path_t p;
     ref_route_t got;
@@ -43,8 +41,8 @@ check_path(const char *path, ref_route_t route, const char *name, const char *ar
     if (route == REF_ROUTE_INVALID)
         return;
     if (strcmp(p.name, name) != 0 || strcmp(p.arg, arg) != 0 || p.name_ok != ok)
-        fail_msg("%s: name \"%s\" arg \"%s\" ok %d, want \"%s\" \"%s\" %d", path,
-                 p.name, p.arg, p.name_ok, name, arg, ok);
+        fail_msg("%s: name \"%s\" arg \"%s\" ok %d, want \"%s\" \"%s\" %d", path, p.name, p.arg,
+                 p.name_ok, name, arg, ok);
 }
 
 static void
@@ -71,11 +69,10 @@ check_range(const char *s, uint64_t size, int rc, uint64_t off, uint64_t len)
 
     s = s != NULL ? s : "(null)";
     if (got != rc)
-        fail_msg("Range \"%s\" size %llu: rc %d, want %d", s, (unsigned long long)size,
-                 got, rc);
+        fail_msg("Range \"%s\" size %llu: rc %d, want %d", s, (unsigned long long)size, got, rc);
     if (rc == 0 && (o != off || l != len))
-        fail_msg("Range \"%s\" size %llu: off %llu len %llu", s,
-                 (unsigned long long)size, (unsigned long long)o, (unsigned long long)l);
+        fail_msg("Range \"%s\" size %llu: off %llu len %llu", s, (unsigned long long)size,
+                 (unsigned long long)o, (unsigned long long)l);
     if (rc != 0 && (o != 77 || l != 77))
         fail_msg("Range \"%s\": outputs written on failure", s);
 }
@@ -84,8 +81,8 @@ static void
 test_ref__name_valid(void **state)
 {
     static const char *const good[] = {
-        "a", "0", "library/ubuntu", "a__b", "a_b", "a--b", "a-b", "a---b", "a.b",
-        "a.b-c_d__e", "a/b/c/d", "a0/b1", "x/y--z", "blobs/manifests",
+        "a",     "0",   "library/ubuntu", "a__b",    "a_b",   "a--b",   "a-b",
+        "a---b", "a.b", "a.b-c_d__e",     "a/b/c/d", "a0/b1", "x/y--z", "blobs/manifests",
     };
     char buf[REF_NAME_MAX + 2];
 
@@ -106,9 +103,9 @@ static void
 test_ref__name_invalid(void **state)
 {
     static const char *const bad[] = {
-        "", "-a", "a-", "_a", "a_", ".a", "a.", "a/", "/a", "a//b", "A", "aB",
-        "a___b", "a..b", "a._b", "a_.b", "a-_b", "a_-b", "a b", "a:b", "a@b",
-        "a/-b", "a/b.", "a\tb", "a+b", "\xc3\xa9", "..", ".", "/",
+        "",    "-a",   "a-",    "_a",   "a_",   ".a",       "a.",   "a/",   "/a",  "a//b",
+        "A",   "aB",   "a___b", "a..b", "a._b", "a_.b",     "a-_b", "a_-b", "a b", "a:b",
+        "a@b", "a/-b", "a/b.",  "a\tb", "a+b",  "\xc3\xa9", "..",   ".",    "/",
     };
 
     (void)state;
@@ -166,8 +163,8 @@ static void
 test_ref__path_manifest_blob_referrers(void **state)
 {
     (void)state;
-    check_path("/v2/library/ubuntu/manifests/latest", REF_ROUTE_MANIFEST,
-               "library/ubuntu", "latest", 1);
+    check_path("/v2/library/ubuntu/manifests/latest", REF_ROUTE_MANIFEST, "library/ubuntu",
+               "latest", 1);
     check_path("/v2/a/manifests/" DGST, REF_ROUTE_MANIFEST, "a", DGST, 1);
     check_path("/v2/a/blobs/" DGST, REF_ROUTE_BLOB, "a", DGST, 1);
     check_path("/v2/a/referrers/" DGST, REF_ROUTE_REFERRERS, "a", DGST, 1);
@@ -176,8 +173,7 @@ test_ref__path_manifest_blob_referrers(void **state)
     check_path("/v2/manifests/manifests/x", REF_ROUTE_MANIFEST, "manifests", "x", 1);
     check_path("/v2/a/manifests/b/blobs/x", REF_ROUTE_BLOB, "a/manifests/b", "x", 1);
     check_path("/v2/a/blobs/b/manifests/x", REF_ROUTE_MANIFEST, "a/blobs/b", "x", 1);
-    check_path("/v2/a/referrers/b/referrers/x", REF_ROUTE_REFERRERS, "a/referrers/b",
-               "x", 1);
+    check_path("/v2/a/referrers/b/referrers/x", REF_ROUTE_REFERRERS, "a/referrers/b", "x", 1);
     check_path("/v2/a/tags/list/manifests/x", REF_ROUTE_MANIFEST, "a/tags/list", "x", 1);
     /* An invalid name still routes; name_ok tells the caller. */
     check_path("/v2/A/manifests/latest", REF_ROUTE_MANIFEST, "A", "latest", 0);
@@ -203,8 +199,7 @@ test_ref__path_uploads(void **state)
     check_path("/v2/a/blobs/uploads", REF_ROUTE_UPLOADS, "a", "", 1);
     check_path("/v2/a/b/blobs/uploads/3f2c-11", REF_ROUTE_UPLOAD, "a/b", "3f2c-11", 1);
     check_path("/v2/a/blobs/b/blobs/uploads/", REF_ROUTE_UPLOADS, "a/blobs/b", "", 1);
-    check_path("/v2/a/blobs/uploads/blobs/uploads/x", REF_ROUTE_UPLOAD,
-               "a/blobs/uploads", "x", 1);
+    check_path("/v2/a/blobs/uploads/blobs/uploads/x", REF_ROUTE_UPLOAD, "a/blobs/uploads", "x", 1);
     check_path("/v2/a/blobs/uploads/uploads", REF_ROUTE_UPLOAD, "a", "uploads", 1);
     /* A name ending in "uploads" fetching a blob. */
     check_path("/v2/uploads/blobs/x", REF_ROUTE_BLOB, "uploads", "x", 1);

@@ -19,8 +19,8 @@
 #define EX_HOST "examplebucket.s3.amazonaws.com"
 #define EX_SCOPE "AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request"
 
-static const sigv4_cred_t ex_cred = {
-    "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3"};
+static const sigv4_cred_t ex_cred = {"AKIAIOSFODNN7EXAMPLE",
+                                     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "s3"};
 
 /* Checks that the Authorization value of `req` is the expected one. */
 static void
@@ -145,8 +145,8 @@ test_sigv4__example5_presigned_url(void **state)
     int n;
 
     (void)state;
-    n = sigv4_presign_url(&ex_cred, EX_TIME, 86400, "GET", "https://" EX_HOST, EX_HOST,
-                          "/test.txt", url, sizeof(url));
+    n = sigv4_presign_url(&ex_cred, EX_TIME, 86400, "GET", "https://" EX_HOST, EX_HOST, "/test.txt",
+                          url, sizeof(url));
     assert_string_equal(
         url, "https://examplebucket.s3.amazonaws.com/test.txt"
              "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
@@ -155,8 +155,8 @@ test_sigv4__example5_presigned_url(void **state)
              "&X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404");
     assert_int_equal(n, (int)strlen(url));
     /* One byte short of the URL and its NUL is refused, not truncated. */
-    assert_int_equal(sigv4_presign_url(&ex_cred, EX_TIME, 86400, "GET", "https://" EX_HOST,
-                                       EX_HOST, "/test.txt", url, (size_t)n),
+    assert_int_equal(sigv4_presign_url(&ex_cred, EX_TIME, 86400, "GET", "https://" EX_HOST, EX_HOST,
+                                       "/test.txt", url, (size_t)n),
                      GW_EINVALID);
     assert_string_equal(url, "");
 }
@@ -167,14 +167,14 @@ test_sigv4__presign_expires_range(void **state)
     char url[1024];
 
     (void)state;
-    assert_int_equal(sigv4_presign_url(&ex_cred, EX_TIME, 0, "GET", "https://" EX_HOST,
-                                       EX_HOST, "/a", url, sizeof(url)),
+    assert_int_equal(sigv4_presign_url(&ex_cred, EX_TIME, 0, "GET", "https://" EX_HOST, EX_HOST,
+                                       "/a", url, sizeof(url)),
                      GW_EINVALID);
     assert_int_equal(sigv4_presign_url(&ex_cred, EX_TIME, 604801, "GET", "https://" EX_HOST,
                                        EX_HOST, "/a", url, sizeof(url)),
                      GW_EINVALID);
-    assert_true(sigv4_presign_url(&ex_cred, EX_TIME, 604800, "GET", "https://" EX_HOST,
-                                  EX_HOST, "/a", url, sizeof(url)) > 0);
+    assert_true(sigv4_presign_url(&ex_cred, EX_TIME, 604800, "GET", "https://" EX_HOST, EX_HOST,
+                                  "/a", url, sizeof(url)) > 0);
 }
 
 static void
@@ -204,8 +204,8 @@ static void
 test_sigv4__canonical_uri_of_odd_key(void **state)
 {
     const sigv4_pair_t h[] = {{"host", "127.0.0.1:7480"}};
-    sigv4_request_t req = {"HEAD", "/berth/blobs/a b/c+d/\xc3\xa9:e", NULL, 0, h, 1,
-                           SIGV4_EMPTY_SHA256};
+    sigv4_request_t req = {
+        "HEAD", "/berth/blobs/a b/c+d/\xc3\xa9:e", NULL, 0, h, 1, SIGV4_EMPTY_SHA256};
     char canon[512];
 
     (void)state;
@@ -219,15 +219,19 @@ test_sigv4__query_sorted_by_encoded_name(void **state)
 {
     /* '~' (0x7e) sorts after '%' once the 0xc3 byte is encoded; 'Z' before 'a'. */
     const sigv4_pair_t q[] = {
-        {"uploadId", "2~a/b=c"}, {"partNumber", "10"}, {"a", "z"}, {"Z", NULL},
-        {"a", "y"},              {"k~", "1"},          {"k\xc3", "2"},
+        {"uploadId", "2~a/b=c"},
+        {"partNumber", "10"},
+        {"a", "z"},
+        {"Z", NULL},
+        {"a", "y"},
+        {"k~", "1"},
+        {"k\xc3", "2"},
     };
     char out[256];
 
     (void)state;
     assert_true(sigv4_canonical_query(q, 7, out, sizeof(out)) > 0);
-    assert_string_equal(out,
-                        "Z=&a=y&a=z&k%C3=2&k~=1&partNumber=10&uploadId=2~a%2Fb%3Dc");
+    assert_string_equal(out, "Z=&a=y&a=z&k%C3=2&k~=1&partNumber=10&uploadId=2~a%2Fb%3Dc");
     assert_int_equal(sigv4_canonical_query(q, 0, out, sizeof(out)), 0);
     assert_string_equal(out, "");
 }
@@ -261,8 +265,7 @@ test_sigv4__small_buffers_refused(void **state)
     assert_int_equal(sigv4_uri_encode(" ", 1, out, 3), GW_EINVALID);
     assert_int_equal(sigv4_uri_encode("abc", 1, out, 0), GW_EINVALID);
     assert_int_equal(sigv4_canonical_request(&req, out, sizeof(out)), GW_EINVALID);
-    assert_int_equal(sigv4_authorization(&ex_cred, EX_TIME, &req, out, sizeof(out)),
-                     GW_EINVALID);
+    assert_int_equal(sigv4_authorization(&ex_cred, EX_TIME, &req, out, sizeof(out)), GW_EINVALID);
 }
 
 static void

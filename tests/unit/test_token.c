@@ -213,8 +213,7 @@ test_token__b64_vectors(void **state)
         /* Standard base64 without its padding is accepted too. */
         assert_int_equal(token_b64_decode(url[i], strlen(url[i]), bin, sizeof(bin), &n), GW_OK);
         assert_string_equal((char *)bin, plain[i]);
-        assert_int_equal(token_b64url_decode(url[i], strlen(url[i]), bin, sizeof(bin), &n),
-                         GW_OK);
+        assert_int_equal(token_b64url_decode(url[i], strlen(url[i]), bin, sizeof(bin), &n), GW_OK);
         assert_int_equal(n, len);
         assert_string_equal((char *)bin, plain[i]);
     }
@@ -236,8 +235,8 @@ static void
 test_token__b64_invalid(void **state)
 {
     static const char *const bad_std[] = {
-        "Z", "Zg=", "Zg===", "Z===", "====", "Zh==", "Zm9=", "Zm9v=", "Zm 9v", "-_8=", "Zg==Zg==",
-        "Zm9v\n", "=Zm9",
+        "Z",     "Zg=",   "Zg===", "Z===",     "====",   "Zh==", "Zm9=",
+        "Zm9v=", "Zm 9v", "-_8=",  "Zg==Zg==", "Zm9v\n", "=Zm9",
     };
     static const char *const bad_url[] = {"Z", "Zg==", "Zh", "Zm9", "+/8", "Zm9v!", "Zm9vY"};
     unsigned char bin[16];
@@ -314,8 +313,7 @@ test_token__key_formats(void **state)
     path_in(path, sizeof(path), "sec1.pem");
     bio = BIO_new_file(path, "w");
     assert_non_null(bio);
-    assert_int_equal(PEM_write_bio_PrivateKey_traditional(bio, pkey, NULL, NULL, 0, NULL, NULL),
-                     1);
+    assert_int_equal(PEM_write_bio_PrivateKey_traditional(bio, pkey, NULL, NULL, 0, NULL, NULL), 1);
     BIO_free(bio);
     EVP_PKEY_free(pkey);
     assert_int_equal(token_key_load(&k, path, &err), GW_OK);
@@ -585,8 +583,8 @@ test_token__wrong_audience_or_issuer(void **state)
 static void
 test_token__other_key_and_kid(void **state)
 {
-    static const char claims[] = "{\"iss\":\"" ISS "\",\"sub\":\"a\",\"aud\":\"" AUD
-                                 "\",\"exp\":1700000300}";
+    static const char claims[] =
+        "{\"iss\":\"" ISS "\",\"sub\":\"a\",\"aud\":\"" AUD "\",\"exp\":1700000300}";
     token_params_t p = {ISS, "alice", AUD, NOW, 300, NULL, 0};
     char hdr[256];
     char *jwt = NULL;
@@ -874,9 +872,9 @@ test_token__scope_parse_bad(void **state)
     assert_int_equal(token_scope_parse(longname, l, 4, &n), GW_EINVALID);
     assert_int_equal(n, 2);
     /* Capacity. */
-    assert_int_equal(token_scope_parse("repository:a:pull repository:b:pull repository:c:pull",
-                                       l, 4, &n),
-                     GW_ETOOBIG);
+    assert_int_equal(
+        token_scope_parse("repository:a:pull repository:b:pull repository:c:pull", l, 4, &n),
+        GW_ETOOBIG);
     assert_int_equal(n, 4);
 }
 
@@ -905,21 +903,19 @@ test_token__allows(void **state)
     /* Actions 0: does the token name the repository at all? */
     assert_true(token_allows(&c, "d", 0));
     assert_false(token_allows(&c, "e", 0));
-    assert_int_equal(token_scope_parse("repository:e:scanner-pull", c.access, TOKEN_MAX_ACCESS,
-                                       &c.naccess),
-                     GW_OK);
+    assert_int_equal(
+        token_scope_parse("repository:e:scanner-pull", c.access, TOKEN_MAX_ACCESS, &c.naccess),
+        GW_OK);
     assert_true(token_allows(&c, "e", 0));
     assert_false(token_allows(&c, "e", TOKEN_PULL));
     assert_false(token_allows_catalog(&c));
-    assert_int_equal(token_scope_parse("registry:catalog:*", c.access, TOKEN_MAX_ACCESS,
-                                       &c.naccess),
-                     GW_OK);
+    assert_int_equal(
+        token_scope_parse("registry:catalog:*", c.access, TOKEN_MAX_ACCESS, &c.naccess), GW_OK);
     assert_true(token_allows_catalog(&c));
     /* A repository called "catalog" is not the catalog. */
     memset(&c, 0, sizeof(c));
-    assert_int_equal(token_scope_parse("repository:catalog:*", c.access, TOKEN_MAX_ACCESS,
-                                       &c.naccess),
-                     GW_OK);
+    assert_int_equal(
+        token_scope_parse("repository:catalog:*", c.access, TOKEN_MAX_ACCESS, &c.naccess), GW_OK);
     assert_false(token_allows_catalog(&c));
 }
 
@@ -963,14 +959,13 @@ test_token__openssl_cli_interop(void **state)
     assert_non_null(f);
     fwrite(der, 1, (size_t)derlen, f);
     fclose(f);
-    snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -verify %s -signature %s %s >/dev/null",
-             pub, sig, in);
+    snprintf(cmd, sizeof(cmd), "openssl dgst -sha256 -verify %s -signature %s %s >/dev/null", pub,
+             sig, in);
     assert_int_equal(system(cmd), 0);
     free(jwt);
     /* A token signed by `openssl dgst -sign`, DER -> R||S, passes token_verify. */
     jwt = craft("{\"alg\":\"ES256\",\"typ\":\"JWT\"}",
-                "{\"iss\":\"" ISS "\",\"sub\":\"cli\",\"aud\":\"" AUD "\",\"exp\":1700000300}",
-                "");
+                "{\"iss\":\"" ISS "\",\"sub\":\"cli\",\"aud\":\"" AUD "\",\"exp\":1700000300}", "");
     f = fopen(in, "w");
     assert_non_null(f);
     fwrite(jwt, 1, strlen(jwt) - 1, f);
@@ -990,8 +985,7 @@ test_token__openssl_cli_interop(void **state)
     ECDSA_SIG_free(es);
     jwt = realloc(jwt, strlen(jwt) + TOKEN_B64URL_SIZE(64));
     assert_non_null(jwt);
-    assert_int_equal(token_b64url_encode(raw, 64, jwt + strlen(jwt), TOKEN_B64URL_SIZE(64)),
-                     GW_OK);
+    assert_int_equal(token_b64url_encode(raw, 64, jwt + strlen(jwt), TOKEN_B64URL_SIZE(64)), GW_OK);
     assert_int_equal(check(jwt, NOW), GW_OK);
     free(jwt);
 }
