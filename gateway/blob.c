@@ -15,6 +15,7 @@
 #include "digest.h"
 #include "handlers.h"
 #include "log.h"
+#include "mcache.h"
 #include "meta.h"
 
 #define PROXY_WINDOW (4u * 1024 * 1024)
@@ -147,13 +148,50 @@ serve_redirect(http_req_t *req, const char *key)
     http_respond(req, 307, NULL, NULL, 0, 0);
 }
 
+static void
+remove_blob(http_req_t *req)
+{
+    db_conn_t *db = NULL;
+    int rc = http_db(req, &db);
+
+    if (rc == GW_OK) {
+        rc = meta_blob_unlink(db, req->ref.name, req->ref.arg, req->app->cfg.gc_delay_s, &req->err);
+    }
+    if (rc == GW_OK)
+        mcache_invalidate(req->ref.name);
+    if (rc == GW_ENOTFOUND)
+        http_fail(req, rc, 404, OCI_BLOB_UNKNOWN, "blob unknown to registry");
+    else if (rc != GW_OK)
+        http_respond_error(req);
+    else
+        http_respond(req, 202, NULL, NULL, 0, 0);
+}
+
+/* The blob's size and object key: from the cache, else one indexed query. */
+static int
+lookup(http_req_t *req, int64_t *size, char *key)
+{
+    uint64_t seq = mcache_seq();
+    db_conn_t *db = NULL;
+    int rc;
+
+    if (mcache_blob_get(req->ref.name, req->ref.arg, size, key, META_KEY_MAX))
+        return GW_OK;
+    rc = http_db(req, &db);
+    if (rc == GW_OK)
+        rc = meta_blob_in_repo(db, req->ref.name, req->ref.arg, size, key, &req->err);
+    http_db_release(req);
+    if (rc == GW_OK)
+        mcache_blob_put(req->ref.name, req->ref.arg, *size, key, seq);
+    return rc;
+}
+
 void
 blob_handle(http_req_t *req)
 {
     const char *digest = req->ref.arg;
     char key[META_KEY_MAX];
     digest_algo_t algo;
-    db_conn_t *db = NULL;
     int64_t size = 0;
     int rc;
 
@@ -161,22 +199,11 @@ blob_handle(http_req_t *req)
         http_fail(req, GW_EINVALID, 400, OCI_DIGEST_INVALID, "invalid digest");
         return;
     }
-    if ((rc = http_db(req, &db)) != GW_OK) {
-        http_respond_error(req);
-        return;
-    }
     if (req->method == HTTP_DELETE) {
-        rc = meta_blob_unlink(db, req->ref.name, digest, req->app->cfg.gc_delay_s, &req->err);
-        if (rc == GW_ENOTFOUND)
-            http_fail(req, rc, 404, OCI_BLOB_UNKNOWN, "blob unknown to registry");
-        else if (rc != GW_OK)
-            http_respond_error(req);
-        else
-            http_respond(req, 202, NULL, NULL, 0, 0);
+        remove_blob(req);
         return;
     }
-    rc = meta_blob_in_repo(db, req->ref.name, digest, &size, key, &req->err);
-    http_db_release(req);
+    rc = lookup(req, &size, key);
     if (rc == GW_ENOTFOUND) {
         http_fail(req, rc, 404, OCI_BLOB_UNKNOWN, "blob unknown to registry");
         return;

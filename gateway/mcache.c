@@ -35,6 +35,7 @@ typedef struct entry {
     char media_type[128];
     char *payload;
     size_t size;
+    int64_t blob_size; /* blob entries: the blob's size (media_type holds its key) */
 } entry_t;
 
 static entry_t *buckets[MCACHE_BUCKETS];
@@ -91,6 +92,36 @@ drop_locked(const char *repo)
         }
     }
     seq++;
+}
+
+/* Links a filled entry in, unless the cache is off, an invalidation came
+ * after `seen`, or the memory cap is reached; frees it then. */
+static void
+insert(entry_t *e, uint64_t seen)
+{
+    const char *tag = e->key + e->repo_len + 1;
+    entry_t **head = &buckets[e->hash % MCACHE_BUCKETS];
+
+    pthread_mutex_lock(&lock);
+    if (!live || seen != seq || bytes_held + sizeof(*e) + e->size > MCACHE_MAX_BYTES) {
+        pthread_mutex_unlock(&lock);
+        free(e->payload);
+        free(e);
+        return;
+    }
+    /* Replace an entry of the same key, if a concurrent reader stored one. */
+    for (entry_t **pp = head; *pp != NULL; pp = &(*pp)->next) {
+        if (matches(*pp, e->hash, e->key, tag)) {
+            entry_t *old = *pp;
+            *pp = old->next;
+            entry_free(old);
+            break;
+        }
+    }
+    e->next = *head;
+    *head = e;
+    bytes_held += sizeof(*e) + e->size;
+    pthread_mutex_unlock(&lock);
 }
 
 int
@@ -153,26 +184,7 @@ mcache_put(const char *repo, const char *tag, const char *digest, const char *me
     snprintf(e->media_type, sizeof(e->media_type), "%s", media_type);
     memcpy(e->payload, payload, size);
     e->size = size;
-    pthread_mutex_lock(&lock);
-    if (!live || seen != seq || bytes_held + sizeof(*e) + size > MCACHE_MAX_BYTES) {
-        pthread_mutex_unlock(&lock);
-        free(e->payload);
-        free(e);
-        return;
-    }
-    /* Replace an entry of the same key, if a concurrent reader stored one. */
-    for (entry_t **pp = &buckets[h % MCACHE_BUCKETS]; *pp != NULL; pp = &(*pp)->next) {
-        if (matches(*pp, h, repo, tag)) {
-            entry_t *old = *pp;
-            *pp = old->next;
-            entry_free(old);
-            break;
-        }
-    }
-    e->next = buckets[h % MCACHE_BUCKETS];
-    buckets[h % MCACHE_BUCKETS] = e;
-    bytes_held += sizeof(*e) + size;
-    pthread_mutex_unlock(&lock);
+    insert(e, seen);
 }
 
 void
@@ -270,4 +282,55 @@ mcache_stop(void)
     pthread_mutex_unlock(&lock);
     pthread_join(thread, NULL);
     running = 0;
+}
+
+/* Blob entries live in the same table under "@<digest>": neither a tag nor
+ * a digest starts with '@'. */
+int
+mcache_blob_get(const char *repo, const char *digest, int64_t *size, char *key, size_t key_size)
+{
+    char ref[DIGEST_STR_MAX + 1];
+    uint64_t h;
+    time_t now = time(NULL);
+    int found = 0;
+
+    snprintf(ref, sizeof(ref), "@%s", digest);
+    h = hash_key(repo, ref);
+    pthread_mutex_lock(&lock);
+    for (entry_t *e = live ? buckets[h % MCACHE_BUCKETS] : NULL; e != NULL; e = e->next) {
+        if (matches(e, h, repo, ref) && now - e->stored <= MCACHE_TTL_S) {
+            *size = e->blob_size;
+            snprintf(key, key_size, "%s", e->media_type);
+            found = 1;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
+void
+mcache_blob_put(const char *repo, const char *digest, int64_t size, const char *key, uint64_t seen)
+{
+    char ref[DIGEST_STR_MAX + 1];
+    uint64_t h;
+    entry_t *e;
+
+    snprintf(ref, sizeof(ref), "@%s", digest);
+    h = hash_key(repo, ref);
+    e = calloc(1, sizeof(*e));
+    if (e == NULL || strlen(repo) + strlen(ref) + 2 > sizeof(e->key) ||
+        strlen(key) >= sizeof(e->media_type)) {
+        free(e);
+        return;
+    }
+    e->hash = h;
+    e->stored = time(NULL);
+    e->repo_len = strlen(repo);
+    memcpy(e->key, repo, e->repo_len + 1);
+    memcpy(e->key + e->repo_len + 1, ref, strlen(ref) + 1);
+    snprintf(e->digest, sizeof(e->digest), "%s", digest);
+    snprintf(e->media_type, sizeof(e->media_type), "%s", key);
+    e->blob_size = size;
+    insert(e, seen);
 }

@@ -50,6 +50,18 @@ uint64_t mcache_seq(void);
 void mcache_put(const char *repo, const char *tag, const char *digest, const char *media_type,
                 const void *payload, size_t size, uint64_t seq);
 
+/**
+ * Looks up blob `digest` as linked to `repo`: 1 with its size and object key
+ * (written into `key`, `key_size` bytes) when cached, else 0. A blob unlink
+ * or repository delete NOTIFYs like a tag move.
+ */
+int mcache_blob_get(const char *repo, const char *digest, int64_t *size, char *key,
+                    size_t key_size);
+
+/** Stores a blob lookup read from PostgreSQL; as mcache_put. */
+void mcache_blob_put(const char *repo, const char *digest, int64_t size, const char *key,
+                     uint64_t seq);
+
 /** Drops the entries of `repo` (this gateway's own writes, at once). */
 void mcache_invalidate(const char *repo);
 

@@ -45,8 +45,10 @@ static db_query_t q_blob_unlink = DB_QUERY(
     "WITH del AS (DELETE FROM repository_blobs rb USING repositories r"
     "  WHERE r.id = rb.repository_id AND r.name = $1 AND rb.digest = $2"
     "  RETURNING rb.digest)"
+    " , n AS (SELECT pg_notify('berth_manifests', $1) FROM del LIMIT 1)"
     " INSERT INTO gc_queue (digest, not_before)"
-    " SELECT digest, now() + make_interval(secs => $3::float8) FROM del");
+    " SELECT del.digest, now() + make_interval(secs => $3::float8)"
+    " FROM del LEFT JOIN n ON true");
 static db_query_t q_up_create = DB_QUERY(
     "INSERT INTO uploads (id, repository_id, object_key, hash_state, lease_token, lease_until)"
     " VALUES ($1, $2, $3, $4, $5::uuid,"

@@ -1,6 +1,7 @@
-# t_024_tag_cache.sh - a tag moved, deleted or re-pushed on one gateway is seen
-# by the other gateway, which caches manifests by tag (mcache.c: LISTEN/NOTIFY
-# invalidation). Also: a manifest served from the cache is byte-identical.
+# t_024_tag_cache.sh - a tag moved or deleted, a manifest deleted or a blob
+# deleted on one gateway is seen by the other, which caches manifests and blob
+# lookups (mcache.c, invalidated through LISTEN/NOTIFY). Also: a manifest
+# served from the cache is byte-identical.
 # shellcheck shell=bash
 
 T24_REPO=t024/cache
@@ -70,3 +71,27 @@ expect_eq "$(t24_digest_on "$GW2" v3)" "$D3" "gateway 2 caches v3"
 http DELETE "$GW1/v2/$T24_REPO/manifests/$D3"
 expect_status 202
 expect_eq "$(t24_wait_for "$GW2" v3 404)" 404 "a deleted manifest's tag is gone on gateway 2"
+
+t_begin blob-cache-delete
+T24_BLOB=$E2E_DIR/t24.blob
+head -c 4096 /dev/urandom > "$T24_BLOB"
+T24_BD=sha256:$(sha256sum < "$T24_BLOB" | cut -d' ' -f1)
+http POST "$GW1/v2/$T24_REPO/blobs/uploads/?digest=$T24_BD" --data-binary @"$T24_BLOB" \
+    -H 'Content-Type: application/octet-stream'
+expect_status 201
+http HEAD "$GW2/v2/$T24_REPO/blobs/$T24_BD"
+expect_status 200
+expect_header content-length 4096
+http HEAD "$GW2/v2/$T24_REPO/blobs/$T24_BD"
+expect_status 200
+http DELETE "$GW1/v2/$T24_REPO/blobs/$T24_BD"
+expect_status 202
+for i in $(seq 1 40); do
+    http HEAD "$GW2/v2/$T24_REPO/blobs/$T24_BD"
+    [ "$HTTP_STATUS" = 404 ] && break
+    sleep 0.05
+done
+expect_status 404
+http GET "$GW2/v2/$T24_REPO/blobs/$T24_BD"
+expect_status 404
+expect_oci_error BLOB_UNKNOWN
