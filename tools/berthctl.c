@@ -382,7 +382,8 @@ main(int argc, char **argv)
     if (cfg_load(&app.cfg, NULL, stderr) != 0)
         return 2;
     log_set_level(LOG_WARN);
-    rc = db_pool_new(&app.db, app.cfg.pg, 1, &err);
+    /* Two connections: the command holds one, and gc's worker pass takes its own. */
+    rc = db_pool_new(&app.db, app.cfg.pg, 2, &err);
     if (rc == GW_OK)
         rc = db_acquire(app.db, &db, &err);
     /* Positional arguments start at argv[1]: group, verb, then the rest. */
