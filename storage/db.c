@@ -70,6 +70,37 @@ db_param_bytes(db_params_t *p, const void *data, size_t len)
     p->n++;
 }
 
+/*
+ * TLS to PostgreSQL is verified unless the operator says otherwise: a
+ * connection string that names no sslmode, for a host that is not this
+ * machine, gets sslmode=verify-full (libpq's own default, "prefer", neither
+ * requires TLS nor checks the certificate). PGSSLMODE also counts as naming
+ * one. Returns a malloc'd connection string.
+ */
+static char *
+secure_conninfo(const char *conninfo)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    const char *host = NULL, *mode = getenv("PGSSLMODE");
+    size_t len = strlen(conninfo) + 32;
+    char *out = malloc(len);
+    int local;
+
+    for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
+        if (strcmp(o->keyword, "host") == 0 && o->val != NULL)
+            host = o->val;
+        if (strcmp(o->keyword, "sslmode") == 0 && o->val != NULL)
+            mode = o->val;
+    }
+    local = host == NULL || host[0] == '/' || host[0] == '\0' || strcmp(host, "localhost") == 0 ||
+            strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
+    if (out != NULL)
+        snprintf(out, len, "%s%s", conninfo,
+                 opts != NULL && mode == NULL && !local ? " sslmode=verify-full" : "");
+    PQconninfoFree(opts);
+    return out;
+}
+
 int
 db_pool_new(db_pool_t **out, const char *conninfo, int size, gw_error_t *err)
 {
@@ -83,7 +114,7 @@ db_pool_new(db_pool_t **out, const char *conninfo, int size, gw_error_t *err)
     pthread_mutex_init(&pool->lock, NULL);
     pthread_cond_init(&pool->freed, NULL);
     pool->size = size > 0 ? size : 1;
-    pool->conninfo = strdup(conninfo);
+    pool->conninfo = secure_conninfo(conninfo);
     pool->conns = calloc((size_t)pool->size, sizeof(db_conn_t));
     if (pool->conninfo == NULL || pool->conns == NULL) {
         rc = gw_error_internal(err, GW_ERR, "out of memory");
@@ -377,14 +408,19 @@ int
 db_listen_open(db_listener_t **out, const char *conninfo, const char *channel, gw_error_t *err)
 {
     db_listener_t *l = calloc(1, sizeof(*l));
+    char *info = secure_conninfo(conninfo);
     char sql[128];
     PGresult *r = NULL;
     int rc = GW_OK;
 
     *out = NULL;
-    if (l == NULL)
+    if (l == NULL || info == NULL) {
+        free(l);
+        free(info);
         return gw_error_internal(err, GW_ERR, "out of memory");
-    l->pg = PQconnectdb(conninfo);
+    }
+    l->pg = PQconnectdb(info);
+    free(info);
     if (PQstatus(l->pg) != CONNECTION_OK) {
         rc = gw_error_internal(err, GW_EUNAVAILABLE, "pg listen connect failed");
         goto cleanup;
