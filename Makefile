@@ -96,7 +96,11 @@ stop:
 fuzz:
 	@tests/fuzz/run $(FUZZ_SRC)
 
-bench: deps all
+$(BUILD)/tools/bench: tools/bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcurl libcrypto) -lpthread
+
+bench: deps all $(BUILD)/tools/bench
 	@tools/bench-run
 
 lint:

@@ -152,8 +152,8 @@ typedef struct run {
     struct curl_slist *accept_hdrs; /* Accept (+ Authorization) for manifests */
     struct curl_slist *auth_hdrs;   /* Authorization alone, or NULL */
     char auth[4096];                /* "Authorization: ..." or empty */
-    const unsigned char *base; /* push content: shared prefix */
-    EVP_MD_CTX *base_ctx;      /* SHA-256 state after the prefix */
+    const unsigned char *base;      /* push content: shared prefix */
+    EVP_MD_CTX *base_ctx;           /* SHA-256 state after the prefix */
     uint64_t t0, deadline, hard_deadline;
     atomic_long started;
     long max_ops;
@@ -397,8 +397,8 @@ fixture_manifest(fixture_t *fx)
     size_t cap = sizeof(fx->manifest), n;
     int i;
 
-    n = (size_t)snprintf(p, cap, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":",
-                         MANIFEST_TYPE);
+    n = (size_t)snprintf(p, cap,
+                         "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":", MANIFEST_TYPE);
     n += descriptor(p + n, cap - n, "application/vnd.oci.image.config.v1+json", &fx->blobs[0]);
     n += (size_t)snprintf(p + n, cap - n, ",\"layers\":[");
     for (i = 1; i <= FIXTURE_LAYERS; i++) {
@@ -417,9 +417,8 @@ fixture_manifest(fixture_t *fx)
 static void
 fixture_init(fixture_t *fx)
 {
-    static const char config[] =
-        "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
-        "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
+    static const char config[] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+                                 "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
     unsigned char buf[65536];
     int i;
 
@@ -542,9 +541,8 @@ static int
 upload_url(slot_t *s, int with_digest)
 {
     const char *loc = s->location;
-    const char *pre = strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0
-                          ? ""
-                          : s->w->r->origin;
+    const char *pre =
+        strncmp(loc, "http://", 7) == 0 || strncmp(loc, "https://", 8) == 0 ? "" : s->w->r->origin;
     const char *sep = strchr(loc, '?') != NULL ? "&" : "?";
     int n;
 
@@ -957,8 +955,7 @@ run_urls(run_t *r)
     snprintf(r->url_mtag, URL_MAX, "%s/v2/%s/manifests/latest", r->origin, o->repo);
     snprintf(r->url_mdigest, URL_MAX, "%s/v2/%s/manifests/%s", r->origin, o->repo,
              r->fx->manifest_digest);
-    snprintf(r->url_blob, URL_MAX, "%s/v2/%s/blobs/%s", r->origin, o->repo,
-             r->fx->blobs[1].digest);
+    snprintf(r->url_blob, URL_MAX, "%s/v2/%s/blobs/%s", r->origin, o->repo, r->fx->blobs[1].digest);
     snprintf(r->url_tags, URL_MAX, "%s/v2/%s/tags/list", r->origin, o->repo);
     snprintf(r->url_uploads, URL_MAX, "%s/v2/%s/blobs/uploads/", r->origin, o->repo);
     snprintf(r->url_v2, URL_MAX, "%s/v2/", r->origin);
@@ -1065,8 +1062,8 @@ sync_discard_cb(char *data, size_t size, size_t nmemb, void *arg)
 
 /* One synchronous request; returns the status (0 on transport error). */
 static long
-sync_req(CURL *h, const run_t *r, const char *method, const char *url, const void *body,
-         size_t len, const char *ctype, sync_xfer_t *x)
+sync_req(CURL *h, const run_t *r, const char *method, const char *url, const void *body, size_t len,
+         const char *ctype, sync_xfer_t *x)
 {
     struct curl_slist *hd = NULL;
     char ct[160];
@@ -1127,8 +1124,8 @@ setup_blob(CURL *h, const run_t *r, const blob_t *b, int *pushed)
     code = sync_req(h, r, "POST", r->url_uploads, "", 0, NULL, &x);
     if (code != 202 || x.location[0] == '\0')
         return setup_fail("blob upload POST", code);
-    snprintf(url, sizeof(url), "%s%s%sdigest=%s", x.location[0] == '/' ? r->origin : "",
-             x.location, strchr(x.location, '?') ? "&" : "?", b->digest);
+    snprintf(url, sizeof(url), "%s%s%sdigest=%s", x.location[0] == '/' ? r->origin : "", x.location,
+             strchr(x.location, '?') ? "&" : "?", b->digest);
     code = sync_req(h, r, "PUT", url, b->data, b->len, NULL, &x);
     if (code != 201)
         return setup_fail("blob upload PUT", code);
@@ -1342,16 +1339,15 @@ report_json(const run_t *r, const totals_t *t)
     printf(",\"concurrency\":%d,\"threads\":%d,\"elapsed_s\":%.3f,\"ops\":%" PRIu64
            ",\"http_requests\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"incomplete\":%" PRIu64
            ",\"error_status\":{",
-           o->concurrency, o->threads, t->elapsed, t->ops, t->http_reqs, t->errors,
-           t->incomplete);
+           o->concurrency, o->threads, t->elapsed, t->ops, t->http_reqs, t->errors, t->incomplete);
     print_statuses(stdout, t, ",", 1);
     printf("},\"curl_error\":");
     print_json_str(stdout, t->curl_err);
     printf(",\"ops_per_s\":%.1f,\"mb_per_s\":%.2f,\"p50_ms\":%.3f,\"p90_ms\":%.3f"
            ",\"p99_ms\":%.3f,\"max_ms\":%.3f,\"bytes\":%" PRIu64 ",\"connections\":%" PRIu64,
            (double)t->ops / t->elapsed, (double)t->bytes / t->elapsed / 1e6,
-           hist_pct_ms(&t->hist, 0.5), hist_pct_ms(&t->hist, 0.9),
-           hist_pct_ms(&t->hist, 0.99), (double)t->hist.max / 1000.0, t->bytes, t->connects);
+           hist_pct_ms(&t->hist, 0.5), hist_pct_ms(&t->hist, 0.9), hist_pct_ms(&t->hist, 0.99),
+           (double)t->hist.max / 1000.0, t->bytes, t->connects);
     if (t->redirects + t->direct > 0)
         printf(",\"blob_status\":{\"redirect_307\":%" PRIu64 ",\"direct_200\":%" PRIu64 "}",
                t->redirects, t->direct);
@@ -1367,8 +1363,8 @@ report_row(const run_t *r, const totals_t *t)
 {
     fprintf(stderr, "%-12s %-20s %9s %7s %10s %9s %8s %8s %8s\n", "label", "workload", "ops",
             "errors", "req/s", "MB/s", "p50ms", "p90ms", "p99ms");
-    printf("%-12s %-20s %9" PRIu64 " %7" PRIu64 " %10.1f %9.2f %8.2f %8.2f %8.2f",
-           r->o->label, r->wl->name, t->ops, t->errors, (double)t->ops / t->elapsed,
+    printf("%-12s %-20s %9" PRIu64 " %7" PRIu64 " %10.1f %9.2f %8.2f %8.2f %8.2f", r->o->label,
+           r->wl->name, t->ops, t->errors, (double)t->ops / t->elapsed,
            (double)t->bytes / t->elapsed / 1e6, hist_pct_ms(&t->hist, 0.5),
            hist_pct_ms(&t->hist, 0.9), hist_pct_ms(&t->hist, 0.99));
     if (t->redirects + t->direct > 0)
@@ -1391,8 +1387,9 @@ report_errors(const run_t *r, const totals_t *t)
 {
     if (t->errors == 0)
         return;
-    fprintf(stderr, "\nbench: !!! %s %s: %" PRIu64 " ERRORS of %" PRIu64 " requests (status: ",
-            r->o->label, r->wl->name, t->errors, t->http_reqs);
+    fprintf(stderr,
+            "\nbench: !!! %s %s: %" PRIu64 " ERRORS of %" PRIu64 " requests (status: ", r->o->label,
+            r->wl->name, t->errors, t->http_reqs);
     print_statuses(stderr, t, ", ", 0);
     fprintf(stderr, ")%s%s !!!\n\n", t->curl_err[0] ? "; first: " : "", t->curl_err);
 }
@@ -1544,7 +1541,7 @@ s3_put_setup(CURL *h, const char *url, buf_reader_t *b, char *errbuf)
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)b->len);
     curl_easy_setopt(h, CURLOPT_READFUNCTION, buf_read_cb);
     curl_easy_setopt(h, CURLOPT_READDATA, b);
-    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig);    /* libcurl copies string options */
+    curl_easy_setopt(h, CURLOPT_AWS_SIGV4, sig); /* libcurl copies string options */
     curl_easy_setopt(h, CURLOPT_USERPWD, user);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sync_discard_cb);
@@ -1649,8 +1646,7 @@ mode_exec_healthz(const opts_t *o)
     ms = (double)(now_ns() - t0) / 1e6;
     curl_easy_cleanup(h);
     if (pid <= 0 || code != 200) {
-        fprintf(stderr, "bench: !!! %s never answered 200 (last %ld) !!!\n", o->healthz_url,
-                code);
+        fprintf(stderr, "bench: !!! %s never answered 200 (last %ld) !!!\n", o->healthz_url, code);
         if (pid > 0)
             stop_child(pid);
         return 3;
@@ -1742,21 +1738,21 @@ parse_valued(opts_t *o, const char *a, const char *v)
     else if (strcmp(a, "--exec-healthz") == 0)
         o->healthz_url = v;
     else if (strcmp(a, "--concurrency") == 0)
-        o->concurrency = atoi(v);
+        o->concurrency = (int)strtol(v, NULL, 10);
     else if (strcmp(a, "--threads") == 0)
-        o->threads = atoi(v);
+        o->threads = (int)strtol(v, NULL, 10);
     else if (strcmp(a, "--tags") == 0)
-        o->tags = atoi(v);
+        o->tags = (int)strtol(v, NULL, 10);
     else if (strcmp(a, "--max-ops") == 0)
-        o->max_ops = atol(v);
+        o->max_ops = strtol(v, NULL, 10);
     else if (strcmp(a, "--duration") == 0)
         o->duration = atof(v);
     else if (strcmp(a, "--grace") == 0)
         o->grace = atof(v);
     else if (strcmp(a, "--timeout-ms") == 0)
-        o->timeout_ms = atol(v);
+        o->timeout_ms = strtol(v, NULL, 10);
     else if (strcmp(a, "--rss-pid") == 0)
-        o->rss_pid = (pid_t)atoi(v);
+        o->rss_pid = (pid_t)strtol(v, NULL, 10);
     else
         return 0;
     return 1;
