@@ -22,6 +22,9 @@
 #include "route.h"
 
 #define HTTP_THREAD_STACK (256 * 1024)
+/* Per-connection buffer for headers and body reads; larger reads mean fewer
+ * system calls and callbacks per uploaded gigabyte. */
+#define HTTP_CONN_MEMORY (1024 * 1024)
 
 typedef struct query_collect {
     const char *name;

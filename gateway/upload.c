@@ -13,6 +13,7 @@
  * Small blobs never start a multipart upload: the final PUT stores them with
  * one PutObject. A blob whose digest is already stored is not written again.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,12 +28,34 @@
 #define S3_MIN_PART (5u * 1024 * 1024)
 #define LEASE_RENEW_S 30
 
+/* Parts of one upload on their way to S3 at once. */
+#define UPLOAD_IN_FLIGHT 4
+
+struct upload;
+
+/* A part on its way to S3, written by its own thread. */
+typedef struct part {
+    struct upload *u;
+    pthread_t thread;
+    int threaded; /* it runs on `thread` (else it already ran inline) */
+    char *buf;
+    size_t len;
+    int part_no;
+    char etag[256];
+    int rc;
+    gw_error_t err;
+} part_t;
+
 typedef struct upload {
     http_req_t *req;
     meta_upload_t m;
     digest_ctx_t hash;
     char *buf; /* bytes not yet in S3; starts with the stored tail */
     size_t buf_len;
+    part_t fly[UPLOAD_IN_FLIGHT]; /* a ring: oldest at fly_head */
+    int fly_head, fly_count;
+    char *spares[UPLOAD_IN_FLIGHT + 1]; /* part buffers not in use */
+    int nspares;
     size_t part_size;
     time_t renewed;
     int claimed;   /* this request holds the row's lease */
@@ -87,20 +110,80 @@ upload_new(http_req_t *req)
     return u;
 }
 
-/* Writes the buffered bytes as the next part, starting the multipart upload
- * first if this is the first part. */
+/* A part on its way to S3, on its own thread. */
+static void *
+part_main(void *arg)
+{
+    part_t *p = arg;
+    upload_t *u = p->u;
+
+    p->rc = s3_multipart_upload_part(u->req->app->s3, u->m.object_key, u->m.s3_upload_id,
+                                     p->part_no, p->buf, p->len, p->etag, sizeof(p->etag), &p->err);
+    return NULL;
+}
+
+/* Waits for the oldest part in flight and records its ETag. Parts are
+ * waited for in the order they were sent, so ETags append in part order. */
 static int
-flush_part(upload_t *u)
+wait_oldest(upload_t *u)
+{
+    part_t *p = &u->fly[u->fly_head];
+    size_t have;
+    char *list;
+
+    if (p->threaded)
+        pthread_join(p->thread, NULL);
+    u->fly_head = (u->fly_head + 1) % UPLOAD_IN_FLIGHT;
+    u->fly_count--;
+    u->spares[u->nspares++] = p->buf; /* the buffer is free again */
+    p->buf = NULL;
+    if (p->rc != GW_OK) {
+        if (u->req->err.status == 0)
+            u->req->err = p->err;
+        return p->rc;
+    }
+    have = strlen(u->m.part_etags);
+    list = realloc(u->m.part_etags, have + strlen(p->etag) + 2);
+    if (list == NULL)
+        return gw_error_internal(&u->req->err, GW_ERR, "out of memory");
+    snprintf(list + have, strlen(p->etag) + 2, "%s\n", p->etag);
+    u->m.part_etags = list;
+    u->m.nparts++;
+    return GW_OK;
+}
+
+/* Waits for every part in flight; returns the first failure. */
+static int
+wait_part(upload_t *u)
+{
+    int rc = GW_OK;
+
+    while (u->fly_count > 0) {
+        int r = wait_oldest(u);
+        if (rc == GW_OK)
+            rc = r;
+    }
+    return rc;
+}
+
+/*
+ * Hands the buffered bytes to a thread that writes them as the next part,
+ * and goes on with an empty buffer: receiving overlaps sending, and up to
+ * UPLOAD_IN_FLIGHT parts travel at once (S3 servers take parts in parallel
+ * and each has a fixed cost), so a push streams at close to S3's own rate.
+ * Memory per upload stays fixed: at most UPLOAD_IN_FLIGHT + 1 part buffers.
+ * The multipart upload is started first if this is the first part.
+ */
+static int
+start_part(upload_t *u)
 {
     app_t *app = u->req->app;
     gw_error_t *err = &u->req->err;
     db_conn_t *db = NULL;
-    char etag[256];
-    size_t have;
-    char *p;
-    int rc = GW_OK;
+    part_t *p;
+    int rc = u->fly_count == UPLOAD_IN_FLIGHT ? wait_oldest(u) : GW_OK;
 
-    if (u->m.s3_upload_id[0] == '\0') {
+    if (rc == GW_OK && u->m.s3_upload_id[0] == '\0') {
         rc = s3_multipart_create(app->s3, u->m.object_key, u->m.s3_upload_id,
                                  sizeof(u->m.s3_upload_id), err);
         if (rc == GW_OK)
@@ -108,24 +191,38 @@ flush_part(upload_t *u)
         if (rc == GW_OK)
             rc = meta_upload_set_s3(db, &u->m, err);
         http_db_release(u->req);
-        if (rc != GW_OK)
-            return rc;
         u->m.nparts = 0;
         u->m.part_etags[0] = '\0';
     }
-    rc = s3_multipart_upload_part(app->s3, u->m.object_key, u->m.s3_upload_id, u->m.nparts + 1,
-                                  u->buf, u->buf_len, etag, sizeof(etag), err);
+    if (rc == GW_OK && u->nspares == 0 &&
+        (u->spares[u->nspares++] = malloc(u->part_size)) == NULL) {
+        u->nspares--;
+        rc = gw_error_internal(err, GW_ERR, "out of memory");
+    }
     if (rc != GW_OK)
         return rc;
-    have = strlen(u->m.part_etags);
-    p = realloc(u->m.part_etags, have + strlen(etag) + 2);
-    if (p == NULL)
-        return gw_error_internal(err, GW_ERR, "out of memory");
-    snprintf(p + have, strlen(etag) + 2, "%s\n", etag);
-    u->m.part_etags = p;
-    u->m.nparts++;
+    p = &u->fly[(u->fly_head + u->fly_count) % UPLOAD_IN_FLIGHT];
+    p->u = u;
+    p->buf = u->buf;
+    p->len = u->buf_len;
+    p->part_no = u->m.nparts + u->fly_count + 1;
+    gw_error_clear(&p->err);
+    u->buf = u->spares[--u->nspares];
     u->buf_len = 0;
-    return rc;
+    u->fly_count++;
+    p->threaded = pthread_create(&p->thread, NULL, part_main, p) == 0;
+    if (!p->threaded)
+        part_main(p); /* no thread to be had: write it here */
+    return GW_OK;
+}
+
+/* Writes the buffered bytes as the next part and waits for it. */
+static int
+flush_part(upload_t *u)
+{
+    int rc = start_part(u);
+
+    return rc == GW_OK ? wait_part(u) : rc;
 }
 
 /* A long stream outlives the lease unless it is renewed now and then. */
@@ -163,7 +260,7 @@ on_chunk(http_req_t *req, const char *data, size_t len)
         u->buf_len += n;
         data += n;
         len -= n;
-        if (u->buf_len == u->part_size && flush_part(u) != GW_OK) {
+        if (u->buf_len == u->part_size && start_part(u) != GW_OK) {
             http_respond_error(req);
             return GW_ERR;
         }
@@ -237,11 +334,11 @@ store_object(upload_t *u)
 
     if (u->m.s3_upload_id[0] == '\0')
         return s3_put_object(app->s3, u->m.object_key, u->buf, u->buf_len, err);
-    if (u->buf_len > 0 || u->m.nparts == 0) {
+    rc = wait_part(u);
+    if (rc == GW_OK && (u->buf_len > 0 || u->m.nparts == 0))
         rc = flush_part(u);
-        if (rc != GW_OK)
-            return rc;
-    }
+    if (rc != GW_OK)
+        return rc;
     etags = calloc((size_t)u->m.nparts, sizeof(*etags));
     if (etags == NULL)
         return gw_error_internal(err, GW_ERR, "out of memory");
@@ -272,6 +369,7 @@ abort_multipart(upload_t *u)
 {
     gw_error_t ignored = {0};
 
+    wait_part(u); /* an abort racing a part upload could leave the part behind */
     if (u->m.s3_upload_id[0] == '\0')
         return;
     if (s3_multipart_abort(u->req->app->s3, u->m.object_key, u->m.s3_upload_id, &ignored) ==
@@ -403,8 +501,10 @@ on_end(http_req_t *req)
     }
     if (u->finishing)
         return finish_blob(u);
-    /* Flush what can be a part now, so the stored tail stays under 5 MiB. */
-    if (u->buf_len >= S3_MIN_PART && (rc = flush_part(u)) != GW_OK)
+    /* Flush what can be a part now, so the stored tail stays under 5 MiB;
+     * either way the part in flight must land before the row is saved. */
+    rc = u->buf_len >= S3_MIN_PART ? flush_part(u) : wait_part(u);
+    if (rc != GW_OK)
         return http_respond_error(req);
     u->m.offset += (int64_t)u->received;
     u->m.hash_state_len = digest_state_save(&u->hash, u->m.hash_state, sizeof(u->m.hash_state));
@@ -434,6 +534,7 @@ upload_free(void *arg)
 
     if (u == NULL)
         return;
+    wait_part(u); /* before the lease goes: no part may land after it */
     if (u->claimed) {
         if (u->created) {
             discard(u);
@@ -443,6 +544,8 @@ upload_free(void *arg)
     }
     meta_upload_clear(&u->m);
     free(u->buf);
+    while (u->nspares > 0)
+        free(u->spares[--u->nspares]);
     free(u);
 }
 
