@@ -28,8 +28,8 @@
 #define S3_MIN_PART (5u * 1024 * 1024)
 #define LEASE_RENEW_S 30
 
-/* Parts of one upload on their way to S3 at once. */
-#define UPLOAD_IN_FLIGHT 4
+/* Most parts of one upload on their way to S3 at once (BERTH_UPLOAD_PARALLEL). */
+#define UPLOAD_IN_FLIGHT 8
 
 struct upload;
 
@@ -57,6 +57,7 @@ typedef struct upload {
     char *spares[UPLOAD_IN_FLIGHT + 1]; /* part buffers not in use */
     int nspares;
     size_t part_size;
+    int parallel; /* parts in flight at most */
     time_t renewed;
     int claimed;   /* this request holds the row's lease */
     int created;   /* the row was created by this request (POST ?digest=) */
@@ -104,6 +105,7 @@ upload_new(http_req_t *req)
         return NULL;
     u->req = req;
     u->part_size = (size_t)req->app->cfg.part_size;
+    u->parallel = req->app->cfg.upload_parallel;
     u->renewed = time(NULL);
     req->state = u;
     req->state_free = upload_free;
@@ -169,9 +171,9 @@ wait_part(upload_t *u)
 /*
  * Hands the buffered bytes to a thread that writes them as the next part,
  * and goes on with an empty buffer: receiving overlaps sending, and up to
- * UPLOAD_IN_FLIGHT parts travel at once (S3 servers take parts in parallel
- * and each has a fixed cost), so a push streams at close to S3's own rate.
- * Memory per upload stays fixed: at most UPLOAD_IN_FLIGHT + 1 part buffers.
+ * BERTH_UPLOAD_PARALLEL parts travel at once (S3 servers take parts in
+ * parallel and each has a fixed cost), so a push streams at close to S3's
+ * own rate. Memory per upload stays fixed: at most that many + 1 buffers.
  * The multipart upload is started first if this is the first part.
  */
 static int
@@ -181,7 +183,7 @@ start_part(upload_t *u)
     gw_error_t *err = &u->req->err;
     db_conn_t *db = NULL;
     part_t *p;
-    int rc = u->fly_count == UPLOAD_IN_FLIGHT ? wait_oldest(u) : GW_OK;
+    int rc = u->fly_count >= u->parallel ? wait_oldest(u) : GW_OK;
 
     if (rc == GW_OK && u->m.s3_upload_id[0] == '\0') {
         rc = s3_multipart_create(app->s3, u->m.object_key, u->m.s3_upload_id,
