@@ -424,25 +424,6 @@ typedef struct token_request {
     char *form; /* decoded POST body, owned */
 } token_request_t;
 
-/* Decodes application/x-www-form-urlencoded text in place. */
-static void
-form_decode(char *s)
-{
-    char *o = s;
-
-    for (; *s; s++) {
-        if (*s == '+') {
-            *o++ = ' ';
-        } else if (*s == '%' && ref_hex_value(s[1]) >= 0 && ref_hex_value(s[2]) >= 0) {
-            *o++ = (char)(ref_hex_value(s[1]) * 16 + ref_hex_value(s[2]));
-            s += 2;
-        } else {
-            *o++ = *s;
-        }
-    }
-    *o = '\0';
-}
-
 static void
 form_field(token_request_t *t, const char *k, const char *v)
 {
@@ -466,20 +447,14 @@ form_field(token_request_t *t, const char *k, const char *v)
 static void
 parse_form(token_request_t *t, const char *body, size_t len)
 {
-    char *save = NULL, *pair;
+    char *cursor, *key, *value;
 
     t->form = strndup(body != NULL ? body : "", len);
     if (t->form == NULL)
         return;
-    for (pair = strtok_r(t->form, "&", &save); pair != NULL; pair = strtok_r(NULL, "&", &save)) {
-        char *eq = strchr(pair, '=');
-        if (eq == NULL)
-            continue;
-        *eq = '\0';
-        form_decode(pair);
-        form_decode(eq + 1);
-        form_field(t, pair, eq + 1);
-    }
+    cursor = t->form;
+    while (ref_form_next(&cursor, &key, &value))
+        form_field(t, key, value);
 }
 
 /* Grants, for each requested resource, what the caller holds of what it asked. */

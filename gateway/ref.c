@@ -358,3 +358,48 @@ ref_hex_value(char c)
         return c - 'A' + 10;
     return -1;
 }
+
+/* Decodes form-urlencoded text in place; "%00" stays literal. */
+static void
+form_decode(char *s)
+{
+    char *o = s;
+
+    for (; *s; s++) {
+        int hi, lo;
+        if (*s == '+') {
+            *o++ = ' ';
+        } else if (*s == '%' && (hi = ref_hex_value(s[1])) >= 0 &&
+                   (lo = ref_hex_value(s[2])) >= 0 && (hi | lo) != 0) {
+            *o++ = (char)(hi * 16 + lo);
+            s += 2;
+        } else {
+            *o++ = *s;
+        }
+    }
+    *o = '\0';
+}
+
+int
+ref_form_next(char **cursor, char **key, char **value)
+{
+    while (*cursor != NULL && **cursor != '\0') {
+        char *pair = *cursor;
+        char *amp = strchr(pair, '&');
+        char *eq;
+
+        *cursor = amp != NULL ? amp + 1 : pair + strlen(pair);
+        if (amp != NULL)
+            *amp = '\0';
+        eq = strchr(pair, '=');
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        form_decode(pair);
+        form_decode(eq + 1);
+        *key = pair;
+        *value = eq + 1;
+        return 1;
+    }
+    return 0;
+}

@@ -72,6 +72,16 @@ int ref_parse_content_range(const char *s, uint64_t *start, uint64_t *end);
  */
 int ref_parse_range(const char *s, uint64_t size, uint64_t *off, uint64_t *len);
 
+/**
+ * Takes the next "key=value" pair of an application/x-www-form-urlencoded
+ * string (RFC 1866 / WHATWG URL "form-urlencoded"): *cursor points into a
+ * writable, NUL-terminated buffer and advances past the pair; key and value
+ * are cut out in place and decoded ('+' is a space, %XX a byte; "%00" is
+ * kept literally so no value is cut short). Pairs without '=' are skipped.
+ * Returns 1 with *key and *value set, or 0 at the end.
+ */
+int ref_form_next(char **cursor, char **key, char **value);
+
 /** The value of hex digit `c` (either case), or -1. */
 int ref_hex_value(char c);
 

@@ -19,6 +19,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_grammar(const char *s, size_t len);
 static void check_path(const char *s);
 static void check_ranges(const char *s, const uint8_t *data, size_t size);
+static void check_form(const char *s, size_t size);
+
+/* The form splitter: every key and value lies inside the buffer, and
+ * decoding never lengthens anything. */
+static void
+check_form(const char *s, size_t size)
+{
+    char *buf = strdup(s);
+    char *cursor = buf, *key, *value;
+    size_t n = strlen(s);
+
+    (void)size;
+    if (buf == NULL)
+        abort();
+    while (ref_form_next(&cursor, &key, &value)) {
+        if (key < buf || value < buf || key > buf + n || value > buf + n || strlen(key) > n ||
+            strlen(value) > n)
+            abort();
+    }
+    free(buf);
+}
 
 /* The grammars as the distribution-spec writes them ("Pulling manifests"). */
 static const char name_re[] =
@@ -139,6 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_grammar(str, size);
     check_path(str);
     check_ranges(str, data, size);
+    check_form(str, size);
 
     free(str);
     free(raw);

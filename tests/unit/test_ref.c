@@ -352,6 +352,33 @@ test_ref__range(void **state)
     check_range(NULL, 100, -1, 0, 0);
 }
 
+static void
+test_ref__form(void **state)
+{
+    char buf[] = "grant_type=password&username=a%2Fb+c&bad&password=p%25w%00x&=e&scope=";
+    char *cursor = buf, *k, *v;
+
+    (void)state;
+    assert_true(ref_form_next(&cursor, &k, &v));
+    assert_string_equal(k, "grant_type");
+    assert_string_equal(v, "password");
+    assert_true(ref_form_next(&cursor, &k, &v));
+    assert_string_equal(k, "username");
+    assert_string_equal(v, "a/b c");
+    /* "bad" has no '=' and is skipped; %00 stays literal */
+    assert_true(ref_form_next(&cursor, &k, &v));
+    assert_string_equal(k, "password");
+    assert_string_equal(v, "p%w%00x");
+    assert_true(ref_form_next(&cursor, &k, &v));
+    assert_string_equal(k, "");
+    assert_string_equal(v, "e");
+    assert_true(ref_form_next(&cursor, &k, &v));
+    assert_string_equal(k, "scope");
+    assert_string_equal(v, "");
+    assert_false(ref_form_next(&cursor, &k, &v));
+    assert_false(ref_form_next(&cursor, &k, &v));
+}
+
 int
 main(void)
 {
@@ -366,6 +393,7 @@ main(void)
         cmocka_unit_test(test_ref__path_lengths),
         cmocka_unit_test(test_ref__content_range),
         cmocka_unit_test(test_ref__range),
+        cmocka_unit_test(test_ref__form),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
