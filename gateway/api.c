@@ -536,6 +536,24 @@ next_link(http_req_t *req, const char *base, db_res_t *res, int n)
     http_add_header(req, "Link", link);
 }
 
+typedef json_t *(*row_json_fn)(db_res_t *res, int i);
+
+/* Answers 200 with `root` holding, under `key`, the first n rows of `res` as
+ * `row` makes them, and Link when more remain. Takes `res` and `root`. */
+static int
+answer_page(http_req_t *req, db_res_t *res, int n, row_json_fn row, const char *base, json_t *root,
+            const char *key)
+{
+    json_t *arr = json_array();
+
+    for (int i = 0; i < db_res_rows(res) && i < n; i++)
+        json_array_append_new(arr, row(res, i));
+    next_link(req, base, res, n);
+    db_res_free(res);
+    json_object_set_new(root, key, arr);
+    return respond_json(req, 200, root);
+}
+
 /* ---- the front door ----------------------------------------------------- */
 
 static int
@@ -716,7 +734,6 @@ projects_list(http_req_t *req, api_ctx_t *c, json_t *body)
 {
     db_conn_t *db = NULL;
     db_res_t *res = NULL;
-    json_t *arr;
     const char *last;
     int n, rc;
 
@@ -729,12 +746,8 @@ projects_list(http_req_t *req, api_ctx_t *c, json_t *body)
     }
     if (rc != GW_OK)
         return http_respond_error(req);
-    arr = json_array();
-    for (int i = 0; i < db_res_rows(res) && i < n; i++)
-        json_array_append_new(arr, project_json(res, i));
-    next_link(req, API_PREFIX "/projects", res, n);
-    db_res_free(res);
-    return respond_json(req, 200, json_pack("{s:o}", "projects", arr));
+    return answer_page(req, res, n, project_json, API_PREFIX "/projects", json_object(),
+                       "projects");
 }
 
 /* Answers `status` with the stored project c->project, and the caller's
@@ -1071,6 +1084,13 @@ robot_delete(http_req_t *req, api_ctx_t *c, json_t *body)
 
 /* ---- repositories, artifacts, tags -------------------------------------- */
 
+static json_t *
+repo_json(db_res_t *res, int i)
+{
+    return json_pack("{s:s,s:I,s:s}", "name", db_res_text(res, i, 0), "tags",
+                     (json_int_t)db_res_int64(res, i, 1), "created_at", db_res_text(res, i, 2));
+}
+
 static int
 repos_list(http_req_t *req, api_ctx_t *c, json_t *body)
 {
@@ -1078,7 +1098,6 @@ repos_list(http_req_t *req, api_ctx_t *c, json_t *body)
     db_conn_t *db = NULL;
     db_res_t *res = NULL;
     const char *last;
-    json_t *arr;
     int n, rc;
 
     (void)body;
@@ -1089,16 +1108,8 @@ repos_list(http_req_t *req, api_ctx_t *c, json_t *body)
         rc = meta_repo_list_project(db, c->project, last, n + 1, &res, &req->err);
     if (rc != GW_OK)
         return http_respond_error(req);
-    arr = json_array();
-    for (int i = 0; i < db_res_rows(res) && i < n; i++) {
-        json_array_append_new(arr, json_pack("{s:s,s:I,s:s}", "name", db_res_text(res, i, 0),
-                                             "tags", (json_int_t)db_res_int64(res, i, 1),
-                                             "created_at", db_res_text(res, i, 2)));
-    }
     snprintf(base, sizeof(base), API_PREFIX "/projects/%s/repositories", c->project);
-    next_link(req, base, res, n);
-    db_res_free(res);
-    return respond_json(req, 200, json_pack("{s:o}", "repositories", arr));
+    return answer_page(req, res, n, repo_json, base, json_object(), "repositories");
 }
 
 static int
@@ -1152,7 +1163,6 @@ artifacts_list(http_req_t *req, api_ctx_t *c, json_t *body)
     db_res_t *res = NULL;
     const char *last;
     int64_t id = 0;
-    json_t *arr;
     int n, rc;
 
     (void)body;
@@ -1167,13 +1177,9 @@ artifacts_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return repo_unknown(req);
     if (rc != GW_OK)
         return http_respond_error(req);
-    arr = json_array();
-    for (int i = 0; i < db_res_rows(res) && i < n; i++)
-        json_array_append_new(arr, artifact_json(res, i));
     snprintf(base, sizeof(base), API_PREFIX "/repositories/%s/artifacts", c->repo);
-    next_link(req, base, res, n);
-    db_res_free(res);
-    return respond_json(req, 200, json_pack("{s:s,s:o}", "name", c->repo, "artifacts", arr));
+    return answer_page(req, res, n, artifact_json, base, json_pack("{s:s}", "name", c->repo),
+                       "artifacts");
 }
 
 static int
@@ -1195,6 +1201,12 @@ artifact_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     return respond_empty(req);
 }
 
+static json_t *
+tag_json(db_res_t *res, int i)
+{
+    return json_string(db_res_text(res, i, 0));
+}
+
 static int
 tags_list(http_req_t *req, api_ctx_t *c, json_t *body)
 {
@@ -1202,7 +1214,6 @@ tags_list(http_req_t *req, api_ctx_t *c, json_t *body)
     db_conn_t *db = NULL;
     db_res_t *res = NULL;
     const char *last;
-    json_t *arr;
     int n, rc;
 
     (void)body;
@@ -1215,13 +1226,8 @@ tags_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return repo_unknown(req);
     if (rc != GW_OK)
         return http_respond_error(req);
-    arr = json_array();
-    for (int i = 0; i < db_res_rows(res) && i < n; i++)
-        json_array_append_new(arr, json_string(db_res_text(res, i, 0)));
     snprintf(base, sizeof(base), API_PREFIX "/repositories/%s/tags", c->repo);
-    next_link(req, base, res, n);
-    db_res_free(res);
-    return respond_json(req, 200, json_pack("{s:s,s:o}", "name", c->repo, "tags", arr));
+    return answer_page(req, res, n, tag_json, base, json_pack("{s:s}", "name", c->repo), "tags");
 }
 
 static int
@@ -1266,13 +1272,20 @@ memberships_json(const char *s)
     return arr;
 }
 
+static json_t *
+user_json(db_res_t *res, int i)
+{
+    return json_pack("{s:s,s:b,s:s,s:o}", "name", db_res_text(res, i, 0), "admin",
+                     db_res_text(res, i, 1)[0] == 't', "created_at", db_res_text(res, i, 4),
+                     "projects", memberships_json(db_res_text(res, i, 5)));
+}
+
 static int
 users_list(http_req_t *req, api_ctx_t *c, json_t *body)
 {
     db_conn_t *db = NULL;
     db_res_t *res = NULL;
     const char *last;
-    json_t *arr;
     int n, rc;
 
     (void)c;
@@ -1284,16 +1297,7 @@ users_list(http_req_t *req, api_ctx_t *c, json_t *body)
         rc = meta_account_list(db, "user", last, n + 1, &res, &req->err);
     if (rc != GW_OK)
         return http_respond_error(req);
-    arr = json_array();
-    for (int i = 0; i < db_res_rows(res) && i < n; i++) {
-        json_array_append_new(arr, json_pack("{s:s,s:b,s:s,s:o}", "name", db_res_text(res, i, 0),
-                                             "admin", db_res_text(res, i, 1)[0] == 't',
-                                             "created_at", db_res_text(res, i, 4), "projects",
-                                             memberships_json(db_res_text(res, i, 5))));
-    }
-    next_link(req, API_PREFIX "/users", res, n);
-    db_res_free(res);
-    return respond_json(req, 200, json_pack("{s:o}", "users", arr));
+    return answer_page(req, res, n, user_json, API_PREFIX "/users", json_object(), "users");
 }
 
 static int
