@@ -19,6 +19,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 
 #define HTTP_THREAD_STACK (256 * 1024)
@@ -450,6 +451,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
               req->err.code != OCI_NONE ? gw_oci_code_name(req->err.code) : "",
               req->err.detail[0] != '\0' ? " detail=\"" : "", req->err.detail,
               req->err.detail[0] != '\0' ? "\"" : "");
+    metrics_record(req->method, req->status, req->err.code, req->bytes_in, req->bytes_out,
+                   elapsed_ms(&req->started));
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         log_info("http", "event=request_aborted reason=%d", (int)toe);
     req_free(req);

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 
 /* clang-format off */
@@ -28,6 +29,21 @@ health(http_req_t *req)
         return;
     }
     http_respond(req, 200, "application/json", ok, sizeof(ok) - 1, 0);
+}
+
+/* /metrics: counters for Prometheus. They name no repository or account, so
+ * they are served without authentication, like /healthz. */
+static void
+metrics(http_req_t *req)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (metrics_render(&text, &len) != GW_OK) {
+        http_fail(req, GW_ERR, 500, OCI_INTERNAL, "out of memory");
+        return;
+    }
+    http_respond(req, 200, "text/plain; version=0.0.4", text, len, 1);
 }
 
 static void
@@ -144,6 +160,10 @@ route_begin(http_req_t *req)
 {
     if (strcmp(req->path, "/healthz") == 0) {
         health(req);
+        return;
+    }
+    if (strcmp(req->path, "/metrics") == 0) {
+        metrics(req);
         return;
     }
     if (strcmp(req->path, "/auth/token") == 0) {
