@@ -100,7 +100,10 @@ $(BUILD)/tools/bench: tools/bench.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(shell pkg-config --libs libcurl libcrypto) -lpthread
 
-bench: deps all $(BUILD)/tools/bench
+$(BUILD)/tools/s3put: $(BUILD)/tools/s3put.o $(BUILD)/libberth.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: deps all $(BUILD)/tools/bench $(BUILD)/tools/s3put
 	@tools/bench-run
 
 lint:
