@@ -8,80 +8,8 @@
 
 REPO=e2e/t010-upload
 W=$(mktemp -d "$E2E_DIR/t010.XXXXXX")
-MIB=1048576
-EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# ---- helpers (each t_01x file carries its own copy)
-# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
-# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
-AUTH=()
-if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
-    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
-fi
-eval "lib_$(declare -f http)"
-http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
-digest_of() { # FILE [sha256|sha512]
-    local a=${2:-sha256}
-    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
-}
-mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
-with_q() { # URL PARAM: URL with PARAM appended to its query
-    case $1 in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac
-}
-abs_url() { # BASE LOCATION: LOCATION made absolute against BASE
-    case $2 in http://*|https://*) echo "$2" ;; *) echo "$1$2" ;; esac
-}
-upload_start() { # BASE REPO [QUERY]: POST, sets UP_URL (absolute Location) and UP_ID
-    http POST "$1/v2/$2/blobs/uploads/${3:+?$3}"
-    UP_URL=
-    UP_ID=
-    expect_status 202 || return 1
-    UP_URL=$(abs_url "$1" "$(hdr Location)")
-    UP_ID=$(hdr Docker-Upload-UUID)
-    expect_eq "${UP_URL##*/}" "$UP_ID" "Location ends with Docker-Upload-UUID"
-}
-upload_rows() { psql_q "select count(*) from uploads where id::text = '$1'"; }
-blob_rows() { psql_q "select count(*) from blobs where digest = '$1'"; }
-repo_uploads() { # REPO: upload rows left in REPO
-    psql_q "select count(*) from uploads u join repositories r on r.id = u.repository_id
-            where r.name = '$1'"
-}
-s3_req() { # METHOD KEY-OR-QUERY: signed S3 request on the bucket, prints the status
-    curl -s -m 30 -o "$W/s3.out" -w '%{http_code}' -X "$1" --aws-sigv4 "aws:amz:us-east-1:s3" \
-        -u "$BERTH_S3_ACCESS_KEY:$BERTH_S3_SECRET_KEY" -H "x-amz-content-sha256: $EMPTY_SHA" \
-        "$BERTH_S3_ENDPOINT/$BERTH_S3_BUCKET$2"
-}
-s3_multipart_count() { # KEY: multipart uploads in progress under KEY (empty if S3 failed)
-    [ "$(s3_req GET "?prefix=${1//\//%2F}&uploads=")" = 200 ] || return 0
-    grep -o '<UploadId>' "$W/s3.out" | wc -l
-}
-expect_created() { # REPO DIGEST: the last answer is the spec's 201 for that blob
-    expect_status 201 || return 1
-    expect_header Location "/v2/$1/blobs/$2"
-    expect_header Docker-Content-Digest "$2"
-}
-head_check() { # BASE REPO DIGEST SIZE
-    http HEAD "$1/v2/$2/blobs/$3"
-    expect_status 200 || return 1
-    expect_header Content-Length "$4"
-    expect_header Docker-Content-Digest "$3"
-}
-readback() { # BASE REPO DIGEST FILE: GET -> 307; the Location, fetched plainly, gives FILE
-    local loc
-    http GET "$1/v2/$2/blobs/$3"
-    expect_status 307 || return 1
-    loc=$(hdr Location)
-    rm -f "$W/readback"
-    if [ -z "$loc" ]; then
-        not_ok "307 without Location"
-    elif ! curl -sf -m 60 -o "$W/readback" "$loc"; then
-        not_ok "fetching the 307 Location failed: $loc"
-    elif cmp -s "$W/readback" "$4"; then
-        ok "bytes read back through the 307 equal the uploaded $(stat -c %s "$4") bytes"
-    else
-        not_ok "bytes read back differ ($(stat -c %s "$W/readback") vs $(stat -c %s "$4"))"
-    fi
-}
+. tests/e2e/blob_lib.sh
 
 # ---- monolithic POST ?digest=
 t_begin upload-monolithic-post

@@ -8,109 +8,12 @@
 
 REPO=e2e/t011-chunked
 W=$(mktemp -d "$E2E_DIR/t011.XXXXXX")
-MIB=1048576
 G1=${BERTH_URLS%% *}
 G2=${BERTH_URLS##* }
-EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# ---- helpers (each t_01x file carries its own copy)
-# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
-# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
-AUTH=()
-if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
-    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
-fi
-eval "lib_$(declare -f http)"
-http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
-digest_of() { # FILE [sha256|sha512]
-    local a=${2:-sha256}
-    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
-}
-mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
-with_q() { # URL PARAM: URL with PARAM appended to its query
-    case $1 in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac
-}
-abs_url() { # BASE LOCATION: LOCATION made absolute against BASE
-    case $2 in http://*|https://*) echo "$2" ;; *) echo "$1$2" ;; esac
-}
-on_gw() { # BASE URL: URL's path and query on gateway BASE
-    local rest=${2#http://}
-    echo "$1/${rest#*/}"
-}
-upload_start() { # BASE REPO [QUERY]: POST, sets UP_URL (absolute Location) and UP_ID
-    http POST "$1/v2/$2/blobs/uploads/${3:+?$3}"
-    UP_URL=
-    UP_ID=
-    expect_status 202 || return 1
-    UP_URL=$(abs_url "$1" "$(hdr Location)")
-    UP_ID=$(hdr Docker-Upload-UUID)
-}
-expect_code() { # CODE: the body is one JSON document {"errors":[...]} naming CODE
-    # (lib.sh's expect_oci_error passes on an empty body: jq -e without input exits 0)
-    if jq -se --arg c "$1" 'length == 1 and (.[0].errors | type == "array")
-        and any(.[0].errors[]; .code == $c)' < "$HTTP_BODY" >/dev/null 2>&1; then
-        ok "OCI error $1"
-    else
-        not_ok "OCI error: body '$(head -c 200 "$HTTP_BODY")', expected code $1"
-    fi
-}
-upload_rows() { psql_q "select count(*) from uploads where id::text = '$1'"; }
-blob_rows() { psql_q "select count(*) from blobs where digest = '$1'"; }
-expect_created() { # REPO DIGEST: the last answer is the spec's 201 for that blob
-    expect_status 201 || return 1
-    expect_header Location "/v2/$1/blobs/$2"
-    expect_header Docker-Content-Digest "$2"
-}
-head_check() { # BASE REPO DIGEST SIZE
-    http HEAD "$1/v2/$2/blobs/$3"
-    expect_status 200 || return 1
-    expect_header Content-Length "$4"
-    expect_header Docker-Content-Digest "$3"
-}
-readback() { # BASE REPO DIGEST FILE: GET -> 307; the Location, fetched plainly, gives FILE
-    local loc
-    http GET "$1/v2/$2/blobs/$3"
-    expect_status 307 || return 1
-    loc=$(hdr Location)
-    rm -f "$W/readback"
-    if [ -z "$loc" ]; then
-        not_ok "307 without Location"
-    elif ! curl -sf -m 60 -o "$W/readback" "$loc"; then
-        not_ok "fetching the 307 Location failed: $loc"
-    elif cmp -s "$W/readback" "$4"; then
-        ok "bytes read back through the 307 equal the uploaded $(stat -c %s "$4") bytes"
-    else
-        not_ok "bytes read back differ ($(stat -c %s "$W/readback") vs $(stat -c %s "$4"))"
-    fi
-}
-s3_multipart_count() { # KEY: multipart uploads in progress under KEY (empty if S3 failed)
-    local out
-    out=$(curl -s -m 30 --aws-sigv4 "aws:amz:us-east-1:s3" \
-        -u "$BERTH_S3_ACCESS_KEY:$BERTH_S3_SECRET_KEY" -H "x-amz-content-sha256: $EMPTY_SHA" \
-        "$BERTH_S3_ENDPOINT/$BERTH_S3_BUCKET?prefix=${1//\//%2F}&uploads=") || return 0
-    case $out in
-        *ListMultipartUploadsResult*) printf '%s' "$out" | grep -o '<UploadId>' | wc -l ;;
-    esac
-}
-# send_chunk BASE FILE OFF LEN: PATCH bytes [OFF, OFF+LEN) of FILE with Content-Range to
-# UP_URL's path on gateway BASE; expects 202 and Range 0-<OFF+LEN-1>; follows Location
-send_chunk() {
-    local base=$1 f=$2 off=$3 len=$4 end=$(($3 + $4 - 1))
-    tail -c +$((off + 1)) "$f" | head -c "$len" > "$W/chunk"
-    http PATCH "$(on_gw "$base" "$UP_URL")" -H "Content-Range: $off-$end" \
-        -H 'Content-Type: application/octet-stream' --data-binary "@$W/chunk"
-    expect_status 202 || return 1
-    expect_header Range "0-$end"
-    [ -n "$(hdr Location)" ] && UP_URL=$(abs_url "$base" "$(hdr Location)")
-    return 0
-}
-progress() { # BASE OFFSET: GET <location> on BASE gives 204 and Range 0-<OFFSET-1>
-    http GET "$(on_gw "$1" "$UP_URL")"
-    expect_status 204
-    expect_header Range "0-$(($2 - 1))"
-    expect_header Docker-Upload-UUID "$UP_ID"
-    expect_header Location "/${UP_URL#http://*/}"
-}
+. tests/e2e/blob_lib.sh
+
+# ---- helpers of this file
 finish() { # BASE FILE REPO [final-chunk-file]: PUT ?digest=, then check and read back
     local d size
     d=$(digest_of "$2")
@@ -124,7 +27,7 @@ finish() { # BASE FILE REPO [final-chunk-file]: PUT ?digest=, then check and rea
     expect_eq "$(upload_rows "$UP_ID")" 0 "uploads row gone after the PUT"
     http GET "$(on_gw "$1" "$UP_URL")"
     expect_status 404
-    expect_code BLOB_UPLOAD_UNKNOWN
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
     expect_eq "$(blob_rows "$d")" 1 "one blobs row"
     head_check "$1" "$3" "$d" "$size"
     readback "$1" "$3" "$d" "$2"
@@ -271,18 +174,18 @@ if upload_start "$G1" "$REPO"; then
     expect_status 204
     http GET "$UP_URL"
     expect_status 404
-    expect_code BLOB_UPLOAD_UNKNOWN
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
     expect_eq "$(upload_rows "$UP_ID")" 0 "no uploads row after DELETE"
     expect_eq "$(s3_multipart_count "$KEY")" 0 "the multipart upload was aborted"
     http PATCH "$UP_URL" -H 'Content-Range: 6291456-6291460' --data-binary 12345
     expect_status 404
-    expect_code BLOB_UPLOAD_UNKNOWN
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
     http PUT "$(with_q "$UP_URL" "digest=$(digest_of "$W/cancel")")"
     expect_status 404
-    expect_code BLOB_UPLOAD_UNKNOWN
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
     http DELETE "$UP_URL"
     expect_status 404
-    expect_code BLOB_UPLOAD_UNKNOWN
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
     expect_eq "$(blob_rows "$(digest_of "$W/cancel")")" 0 "no blobs row for the cancelled blob"
 fi
 rm -rf "$W"

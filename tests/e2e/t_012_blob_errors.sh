@@ -10,72 +10,17 @@
 
 REPO=e2e/t012-errors
 W=$(mktemp -d "$E2E_DIR/t012.XXXXXX")
-MIB=1048576
-EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
-# ---- helpers (each t_01x file carries its own copy)
-# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
-# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
-AUTH=()
-if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
-    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
-fi
-eval "lib_$(declare -f http)"
-http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
-digest_of() { # FILE [sha256|sha512]
-    local a=${2:-sha256}
-    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
-}
-mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
-with_q() { # URL PARAM: URL with PARAM appended to its query
-    case $1 in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac
-}
-abs_url() { # BASE LOCATION: LOCATION made absolute against BASE
-    case $2 in http://*|https://*) echo "$2" ;; *) echo "$1$2" ;; esac
-}
-upload_start() { # BASE REPO [QUERY]: POST, sets UP_URL (absolute Location) and UP_ID
-    http POST "$1/v2/$2/blobs/uploads/${3:+?$3}"
-    UP_URL=
-    UP_ID=
-    expect_status 202 || return 1
-    UP_URL=$(abs_url "$1" "$(hdr Location)")
-    UP_ID=$(hdr Docker-Upload-UUID)
-}
-expect_code() { # CODE: the body is one JSON document {"errors":[...]} naming CODE
-    # (lib.sh's expect_oci_error passes on an empty body: jq -e without input exits 0)
-    if jq -se --arg c "$1" 'length == 1 and (.[0].errors | type == "array")
-        and any(.[0].errors[]; .code == $c)' < "$HTTP_BODY" >/dev/null 2>&1; then
-        ok "OCI error $1"
-    else
-        not_ok "OCI error: body '$(head -c 200 "$HTTP_BODY")', expected code $1"
-    fi
-}
-upload_rows() { psql_q "select count(*) from uploads where id::text = '$1'"; }
-upload_offset() { psql_q "select \"offset\" from uploads where id::text = '$1'"; }
-blob_rows() { psql_q "select count(*) from blobs where digest = '$1'"; }
-repo_uploads() { # REPO: upload rows left in REPO
-    psql_q "select count(*) from uploads u join repositories r on r.id = u.repository_id
-            where r.name = '$1'"
-}
-s3_req() { # METHOD KEY-OR-QUERY: signed S3 request on the bucket, prints the status
-    curl -s -m 30 -o "$W/s3.out" -w '%{http_code}' -X "$1" --aws-sigv4 "aws:amz:us-east-1:s3" \
-        -u "$BERTH_S3_ACCESS_KEY:$BERTH_S3_SECRET_KEY" -H "x-amz-content-sha256: $EMPTY_SHA" \
-        "$BERTH_S3_ENDPOINT/$BERTH_S3_BUCKET$2"
-}
-s3_multipart_count() { # KEY: multipart uploads in progress under KEY (empty if S3 failed)
-    [ "$(s3_req GET "?prefix=${1//\//%2F}&uploads=")" = 200 ] || return 0
-    grep -o '<UploadId>' "$W/s3.out" | wc -l
-}
-s3_object_status() { # KEY: HTTP status of a GET of the object (404: not there)
-    s3_req GET "/$1"
-}
+. tests/e2e/blob_lib.sh
+
+# ---- helpers of this file
 common_headers() { # the headers every answer carries
     expect_header Docker-Distribution-API-Version registry/2.0
     expect_header_present X-Request-Id
 }
 expect_error() { # STATUS CODE: status, OCI error body with a string message, common headers
     expect_status "$1"
-    expect_code "$2"
+    expect_oci_error "$2"
     if jq -se '.[0].errors[0].message | type == "string"' < "$HTTP_BODY" >/dev/null 2>&1; then
         ok "error body has a message"
     else
@@ -101,7 +46,7 @@ if upload_start "$BERTH_URL" "$REPO"; then
     expect_eq "$(upload_rows "$UP_ID")" 0 "uploads row deleted"
     http GET "$UP_URL"
     expect_status 404
-    expect_code BLOB_UPLOAD_UNKNOWN
+    expect_oci_error BLOB_UPLOAD_UNKNOWN
 fi
 
 # ---- wrong digest when parts are already in S3: the multipart upload is aborted
@@ -217,7 +162,7 @@ for suffix in %00 %00garbage; do
     http HEAD "$BERTH_URL/v2/$REPO/blobs/$D_A$suffix"
     expect_status 400
     http GET "$BERTH_URL/v2/$REPO/blobs/$D_A$suffix"
-    expect_status 400 && expect_code DIGEST_INVALID
+    expect_status 400 && expect_oci_error DIGEST_INVALID
 done
 
 # ---- invalid repository names

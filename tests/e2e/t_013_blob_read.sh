@@ -9,33 +9,12 @@
 
 REPO=e2e/t013-read
 W=$(mktemp -d "$E2E_DIR/t013.XXXXXX")
-MIB=1048576
 G1=${BERTH_URLS%% *}
 G2=${BERTH_URLS##* }
 
-# ---- helpers (each t_01x file carries its own copy)
-# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
-# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
-AUTH=()
-if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
-    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
-fi
-eval "lib_$(declare -f http)"
-http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
-digest_of() { # FILE [sha256|sha512]
-    local a=${2:-sha256}
-    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
-}
-mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
-expect_code() { # CODE: the body is one JSON document {"errors":[...]} naming CODE
-    # (lib.sh's expect_oci_error passes on an empty body: jq -e without input exits 0)
-    if jq -se --arg c "$1" 'length == 1 and (.[0].errors | type == "array")
-        and any(.[0].errors[]; .code == $c)' < "$HTTP_BODY" >/dev/null 2>&1; then
-        ok "OCI error $1"
-    else
-        not_ok "OCI error: body '$(head -c 200 "$HTTP_BODY")', expected code $1"
-    fi
-}
+. tests/e2e/blob_lib.sh
+
+# ---- helpers of this file
 query_param() { # URL NAME: the value of NAME in URL's query (empty if absent)
     local q=${1#*\?} kv
     [ "$q" = "$1" ] && return 0
@@ -178,7 +157,7 @@ for gw in "$G1" "$G2"; do
     expect_status 404
     http GET "$gw/v2/$REPO/blobs/$D"
     expect_status 404
-    expect_code BLOB_UNKNOWN
+    expect_oci_error BLOB_UNKNOWN
 done
 expect_eq "$(psql_q "select count(*) from gc_queue where digest = '$D'")" 1 \
     "a gc_queue row for $D"
@@ -187,7 +166,7 @@ expect_eq "$(psql_q "select count(*) from repository_blobs rb join repositories 
                      and rb.digest = '$D'")" 0 "the repository link is gone"
 http DELETE "$G1/v2/$REPO/blobs/$D"
 expect_status 404
-expect_code BLOB_UNKNOWN
+expect_oci_error BLOB_UNKNOWN
 # it can no longer be mounted from there
 http POST "$G1/v2/e2e/t013-mount2/blobs/uploads/?mount=$D&from=$REPO"
 expect_status 202

@@ -8,56 +8,13 @@
 
 REPO=e2e/t014-failover
 W=$(mktemp -d "$E2E_DIR/t014.XXXXXX")
-MIB=1048576
 G1=${BERTH_URLS%% *}
 G2=${BERTH_URLS##* }
 STACK_TOOL=${E2E_REPO:-$PWD}/tools/berth-stack
 
-# ---- helpers (each t_01x file carries its own copy)
-# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
-# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
-AUTH=()
-if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
-    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
-fi
-eval "lib_$(declare -f http)"
-http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
-digest_of() { # FILE [sha256|sha512]
-    local a=${2:-sha256}
-    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
-}
-mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
-with_q() { # URL PARAM: URL with PARAM appended to its query
-    case $1 in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac
-}
-abs_url() { # BASE LOCATION: LOCATION made absolute against BASE
-    case $2 in http://*|https://*) echo "$2" ;; *) echo "$1$2" ;; esac
-}
-on_gw() { # BASE URL: URL's path and query on gateway BASE
-    local rest=${2#http://}
-    echo "$1/${rest#*/}"
-}
-upload_start() { # BASE REPO: POST, sets UP_URL (absolute Location) and UP_ID
-    http POST "$1/v2/$2/blobs/uploads/"
-    UP_URL=
-    UP_ID=
-    expect_status 202 || return 1
-    UP_URL=$(abs_url "$1" "$(hdr Location)")
-    UP_ID=$(hdr Docker-Upload-UUID)
-}
-send_chunk() { # BASE FILE OFF LEN: PATCH [OFF, OFF+LEN) of FILE with Content-Range
-    local base=$1 f=$2 off=$3 len=$4 end=$(($3 + $4 - 1))
-    tail -c +$((off + 1)) "$f" | head -c "$len" > "$W/chunk"
-    http PATCH "$(on_gw "$base" "$UP_URL")" -H "Content-Range: $off-$end" \
-        -H 'Content-Type: application/octet-stream' --data-binary "@$W/chunk"
-    expect_status 202 || return 1
-    expect_header Range "0-$end"
-}
-progress() { # BASE URL OFFSET: GET <location> on BASE gives 204 and Range 0-<OFFSET-1>
-    http GET "$(on_gw "$1" "$2")"
-    expect_status 204
-    expect_header Range "0-$(($3 - 1))"
-}
+. tests/e2e/blob_lib.sh
+
+# ---- helpers of this file
 gw1_pid() { awk '$1 == "berthd-1" { p = $2 } END { print p }' "$BERTH_STACK_DIR/pids"; }
 
 mkblob "$W/a" $((16 * MIB + 4321))
@@ -116,9 +73,10 @@ expect_status 200
 t_begin failover-continue
 if [ -n "$UP_A" ]; then
     UP_URL=$UP_A
-    progress "$G2" "$UP_A" $((9 * MIB))
+    UP_ID=$ID_A
+    progress "$G2" $((9 * MIB))
     send_chunk "$G2" "$W/a" $((9 * MIB)) $((3 * MIB))
-    progress "$G1" "$UP_A" $((12 * MIB))
+    progress "$G1" $((12 * MIB))
     send_chunk "$G1" "$W/a" $((12 * MIB)) $((4 * MIB))
     tail -c 4321 "$W/a" > "$W/a.last"
     http PUT "$(with_q "$(on_gw "$G1" "$UP_A")" "digest=$D_A")" --data-binary "@$W/a.last"
@@ -143,7 +101,9 @@ fi
 t_begin failover-mid-stream
 if [ -n "$UP_B" ]; then
     # the interrupted PATCH never completed: the upload still stands at 1000 bytes
-    progress "$G2" "$UP_B" 1000
+    UP_URL=$UP_B
+    UP_ID=${UP_B##*/}
+    progress "$G2" 1000
     expect_eq "$(psql_q "select \"offset\" from uploads where id::text = '${UP_B##*/}'")" \
         1000 "upload B's offset is the last completed chunk"
 fi

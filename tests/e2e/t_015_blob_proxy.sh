@@ -9,31 +9,10 @@
 
 REPO=e2e/t015-proxy
 W=$(mktemp -d "$E2E_DIR/t015.XXXXXX")
-MIB=1048576
 
-# ---- helpers (each t_01x file carries its own copy)
-# With auth on (tools/berth-stack exports the admin's credentials), every request sent to
-# a gateway with lib.sh's http carries them as Basic credentials; S3 requests never do.
-AUTH=()
-if [ -n "${BERTH_ADMIN_PASSWORD:-}" ]; then
-    AUTH=(-u "${BERTH_ADMIN_USER:-admin}:$BERTH_ADMIN_PASSWORD")
-fi
-eval "lib_$(declare -f http)"
-http() { lib_http "$@" ${AUTH[@]+"${AUTH[@]}"}; }
-digest_of() { # FILE [sha256|sha512]
-    local a=${2:-sha256}
-    echo "$a:$("${a}sum" "$1" | cut -d' ' -f1)"
-}
-mkblob() { head -c "$2" /dev/urandom > "$1"; } # FILE BYTES
-expect_code() { # CODE: the body is one JSON document {"errors":[...]} naming CODE
-    # (lib.sh's expect_oci_error passes on an empty body: jq -e without input exits 0)
-    if jq -se --arg c "$1" 'length == 1 and (.[0].errors | type == "array")
-        and any(.[0].errors[]; .code == $c)' < "$HTTP_BODY" >/dev/null 2>&1; then
-        ok "OCI error $1"
-    else
-        not_ok "OCI error: body '$(head -c 200 "$HTTP_BODY")', expected code $1"
-    fi
-}
+. tests/e2e/blob_lib.sh
+
+# ---- helpers of this file
 expect_body() { # FILE WHAT: the last response body is exactly FILE
     if cmp -s "$HTTP_BODY" "$1"; then
         ok "$2: exact bytes ($(stat -c %s "$1"))"
@@ -148,10 +127,10 @@ if [ "$UP" = 1 ]; then
     t_begin proxy-unknown
     http GET "$P/v2/$REPO/blobs/sha256:$(printf '%064d' 0)"
     expect_status 404
-    expect_code BLOB_UNKNOWN
+    expect_oci_error BLOB_UNKNOWN
     http GET "$P/v2/$REPO/blobs/sha256:abc"
     expect_status 400
-    expect_code DIGEST_INVALID
+    expect_oci_error DIGEST_INVALID
 fi
 
 t_begin proxy-stop
