@@ -195,7 +195,14 @@ manifest_handle(http_req_t *req)
         return;
     }
     if (!by_digest && !ref_tag_valid(ref, strlen(ref))) {
-        http_fail(req, GW_EINVALID, 400, OCI_MANIFEST_INVALID, "invalid tag");
+        /* No manifest can be found under a name that is not a tag, and
+         * distribution-spec "Pulling manifests" / "Checking if content
+         * exists" answer a manifest not found with 404 (the conformance
+         * suite asks for .INVALID_MANIFEST_NAME). Writes name it an error. */
+        if (req->method == HTTP_GET || req->method == HTTP_HEAD)
+            http_fail(req, GW_ENOTFOUND, 404, OCI_MANIFEST_UNKNOWN, "manifest unknown");
+        else
+            http_fail(req, GW_EINVALID, 400, OCI_MANIFEST_INVALID, "invalid tag");
         return;
     }
     switch (req->method) {
