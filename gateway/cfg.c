@@ -53,6 +53,8 @@ static const setting_t settings[] = {
       "bytes per S3 multipart part"),
     S("BERTH_UPLOAD_PARALLEL", T_INT, upload_parallel, "3", 1, 8,
       "S3 parts of one upload written at once; an upload holds this + 1 part buffers"),
+    S("BERTH_AUTO_MOUNT", T_BOOL, auto_mount, "0", 0, 1,
+      "1: POST ?mount= without from= mounts the blob from the same project when found"),
     S("BERTH_MANIFEST_MAX", T_LONG, manifest_max, "4194304", 4194304, 104857600,
       "largest manifest accepted, bytes"),
     S("BERTH_UPLOAD_TTL", T_INT, upload_ttl_s, "86400", 60, 31536000,

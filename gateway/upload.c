@@ -619,7 +619,13 @@ create_upload(upload_t *u, int claim)
     return rc;
 }
 
-/* ?mount=<digest>&from=<repo>: link a blob the source repository holds. */
+/*
+ * ?mount=<digest>&from=<repo>: link a blob the source repository holds.
+ * Without from= and with BERTH_AUTO_MOUNT=1, the blob is looked for in the
+ * target's own project, which the caller may read since it may push there
+ * (distribution-spec "Mounting a blob from another repository": a registry
+ * MAY treat from as optional). Anything else falls back to a plain upload.
+ */
 static int
 try_mount(http_req_t *req, const char *digest, const char *from)
 {
@@ -629,15 +635,18 @@ try_mount(http_req_t *req, const char *digest, const char *from)
     int64_t size, repo_id;
     int rc;
 
-    /* Not mountable (or the caller may not read the source): fall back to a
-     * plain upload, as the spec allows. */
-    if (digest_parse(digest, &algo) != GW_OK || from == NULL ||
-        !ref_name_valid(from, strlen(from)) || !auth_allowed(req, from, AUTH_PULL)) {
+    if (digest_parse(digest, &algo) != GW_OK)
         return GW_ENOTFOUND;
-    }
+    if (from == NULL && !req->app->cfg.auto_mount)
+        return GW_ENOTFOUND;
+    if (from != NULL &&
+        (!ref_name_valid(from, strlen(from)) || !auth_allowed(req, from, AUTH_PULL)))
+        return GW_ENOTFOUND;
     rc = http_db(req, &db);
-    if (rc == GW_OK)
+    if (rc == GW_OK && from != NULL)
         rc = meta_blob_in_repo(db, from, digest, &size, key, &req->err);
+    else if (rc == GW_OK)
+        rc = meta_blob_in_project(db, req->ref.name, digest, &size, key, &req->err);
     if (rc == GW_OK)
         rc = meta_repo_ensure(db, req->ref.name, &repo_id, &req->err);
     if (rc == GW_OK)

@@ -25,6 +25,7 @@ typedef struct cfg {
     int blob_proxy;           /* BERTH_BLOB_PROXY: stream blobs instead of 307 */
     long part_size;           /* BERTH_PART_SIZE: S3 multipart part size in bytes */
     int upload_parallel;      /* BERTH_UPLOAD_PARALLEL: parts of one upload in flight */
+    int auto_mount;           /* BERTH_AUTO_MOUNT: ?mount= without from= searches the project */
     long manifest_max;        /* BERTH_MANIFEST_MAX bytes */
     int upload_ttl_s;         /* BERTH_UPLOAD_TTL: idle uploads expire after this */
     int gc_delay_s;           /* BERTH_GC_DELAY: grace before unreferenced blobs go */

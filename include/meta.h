@@ -35,6 +35,13 @@ int meta_repo_ensure(db_conn_t *db, const char *name, int64_t *id, gw_error_t *e
 int meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
                       gw_error_t *err);
 
+/**
+ * Looks up `digest` as linked to any repository of the project that `name`
+ * (a repository name) belongs to; GW_ENOTFOUND when none holds it.
+ */
+int meta_blob_in_project(db_conn_t *db, const char *name, const char *digest, int64_t *size,
+                         char *key, gw_error_t *err);
+
 /** Looks up `digest` in any repository; GW_ENOTFOUND when unknown. */
 int meta_blob_get(db_conn_t *db, const char *digest, int64_t *size, char *key, gw_error_t *err);
 

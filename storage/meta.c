@@ -34,6 +34,12 @@ static db_query_t q_blob_in_repo = DB_QUERY(
     " JOIN repository_blobs rb ON rb.repository_id = r.id"
     " JOIN blobs b ON b.digest = rb.digest"
     " WHERE r.name = $1 AND rb.digest = $2");
+static db_query_t q_blob_in_project = DB_QUERY(
+    "SELECT b.size, b.object_key FROM projects p"
+    " JOIN repositories r ON r.project_id = p.id"
+    " JOIN repository_blobs rb ON rb.repository_id = r.id AND rb.digest = $2"
+    " JOIN blobs b ON b.digest = rb.digest"
+    " WHERE p.name = split_part($1, '/', 1) LIMIT 1");
 static db_query_t q_blob_get = DB_QUERY("SELECT size, object_key FROM blobs WHERE digest = $1");
 static db_query_t q_blob_insert = DB_QUERY(
     "INSERT INTO blobs (digest, size, object_key) VALUES ($1, $2, $3)"
@@ -150,6 +156,17 @@ meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *
     db_param_text(&p, name);
     db_param_text(&p, digest);
     return size_and_key(db, &q_blob_in_repo, &p, size, key, err);
+}
+
+int
+meta_blob_in_project(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
+                     gw_error_t *err)
+{
+    db_params_t p = {0};
+
+    db_param_text(&p, name);
+    db_param_text(&p, digest);
+    return size_and_key(db, &q_blob_in_project, &p, size, key, err);
 }
 
 int

@@ -149,3 +149,52 @@ expect_eq() { # ACTUAL EXPECTED WHAT
 psql_q() {
     psql -tAX -v ON_ERROR_STOP=1 "$BERTH_PG" -c "$1"
 }
+
+# gw_extra_start NAME [VAR=VALUE...]: starts one more berthd against the stack's PostgreSQL
+# and S3 (no workers) on a free port with the given settings added; sets GW_EXTRA_URL and
+# GW_EXTRA_PID; its log is $BERTH_STACK_DIR/logs/berthd-NAME.log (checked for sanitizer
+# reports by the runner). Asserts, and returns 0, once /healthz answers 200.
+gw_extra_start() {
+    local name=$1 port key= up=1
+    shift
+    port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
+print(s.getsockname()[1])')
+    GW_EXTRA_URL=http://127.0.0.1:$port
+    GW_EXTRA_LOG=$BERTH_STACK_DIR/logs/berthd-$name.log
+    [ -f "$BERTH_STACK_DIR/token-key.pem" ] && key=$BERTH_STACK_DIR/token-key.pem
+    env BERTH_LISTEN="127.0.0.1:$port" BERTH_PG="$BERTH_PG" \
+        BERTH_S3_ENDPOINT="$BERTH_S3_ENDPOINT" BERTH_S3_BUCKET="$BERTH_S3_BUCKET" \
+        BERTH_S3_ACCESS_KEY="$BERTH_S3_ACCESS_KEY" BERTH_S3_SECRET_KEY="$BERTH_S3_SECRET_KEY" \
+        BERTH_S3_PATH_STYLE=1 BERTH_WORKERS=0 ${key:+BERTH_TOKEN_KEY="$key"} "$@" \
+        "${BERTH_BIN:-build}/berthd" < /dev/null >> "$GW_EXTRA_LOG" 2>&1 &
+    GW_EXTRA_PID=$!
+    for _ in $(seq 1 300); do
+        [ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$GW_EXTRA_URL/healthz")" = 200 ] &&
+            up=0 && break
+        kill -0 "$GW_EXTRA_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ $up = 0 ]; then
+        ok "gateway $name ($*) up on $GW_EXTRA_URL (pid $GW_EXTRA_PID)"
+    else
+        not_ok "gateway $name did not come up: $(tail -n 3 "$GW_EXTRA_LOG" | tr '\n' ' ')"
+    fi
+}
+
+# gw_extra_stop [--check]: stops the gateway gw_extra_start started (TERM, then KILL after
+# 10 s); with --check, asserts that it no longer answers.
+gw_extra_stop() {
+    if [ -n "${GW_EXTRA_PID:-}" ] && kill -0 "$GW_EXTRA_PID" 2>/dev/null; then
+        kill -TERM "$GW_EXTRA_PID" 2>/dev/null
+        for _ in $(seq 1 100); do kill -0 "$GW_EXTRA_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$GW_EXTRA_PID" 2>/dev/null && kill -KILL "$GW_EXTRA_PID" 2>/dev/null
+        wait "$GW_EXTRA_PID" 2>/dev/null
+    fi
+    GW_EXTRA_PID=
+    [ "${1:-}" = --check ] || return 0
+    if [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$GW_EXTRA_URL/healthz")" != 000 ]; then
+        not_ok "the gateway on $GW_EXTRA_URL still answers"
+    else
+        ok "the gateway on $GW_EXTRA_URL is stopped"
+    fi
+}

@@ -23,49 +23,12 @@ expect_body() { # FILE WHAT: the last response body is exactly FILE
 slice() { tail -c +$(($2 + 1)) "$1" | head -c "$3"; } # FILE OFF LEN
 
 # ---- the proxy gateway
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
-print(s.getsockname()[1])'
-}
-PROXY_PID=
-PROXY_LOG=$BERTH_STACK_DIR/logs/berthd-t015-proxy.log
-stop_proxy() {
-    if [ -n "$PROXY_PID" ] && kill -0 "$PROXY_PID" 2>/dev/null; then
-        kill -TERM "$PROXY_PID" 2>/dev/null
-        for _ in $(seq 1 100); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$PROXY_PID" 2>/dev/null && kill -KILL "$PROXY_PID" 2>/dev/null
-        wait "$PROXY_PID" 2>/dev/null
-    fi
-    PROXY_PID=
-}
-trap stop_proxy EXIT
+trap gw_extra_stop EXIT
 
 t_begin proxy-start
-PORT=$(free_port)
-P=http://127.0.0.1:$PORT
-TOKEN_KEY=
-[ -f "$BERTH_STACK_DIR/token-key.pem" ] && TOKEN_KEY=$BERTH_STACK_DIR/token-key.pem
-env BERTH_LISTEN="127.0.0.1:$PORT" BERTH_PG="$BERTH_PG" \
-    BERTH_S3_ENDPOINT="$BERTH_S3_ENDPOINT" BERTH_S3_BUCKET="$BERTH_S3_BUCKET" \
-    BERTH_S3_ACCESS_KEY="$BERTH_S3_ACCESS_KEY" BERTH_S3_SECRET_KEY="$BERTH_S3_SECRET_KEY" \
-    BERTH_S3_PATH_STYLE=1 BERTH_WORKERS=0 BERTH_BLOB_PROXY=1 \
-    ${TOKEN_KEY:+BERTH_TOKEN_KEY="$TOKEN_KEY"} \
-    "${BERTH_BIN:-build}/berthd" < /dev/null >> "$PROXY_LOG" 2>&1 &
-PROXY_PID=$!
 UP=0
-for _ in $(seq 1 300); do
-    if [ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$P/healthz")" = 200 ]; then
-        UP=1
-        break
-    fi
-    kill -0 "$PROXY_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if [ "$UP" = 1 ]; then
-    ok "proxy gateway up on $P (pid $PROXY_PID)"
-else
-    not_ok "proxy gateway did not come up on $P: $(tail -n 3 "$PROXY_LOG" | tr '\n' ' ')"
-fi
+gw_extra_start t015-proxy BERTH_BLOB_PROXY=1 && UP=1
+P=$GW_EXTRA_URL
 
 if [ "$UP" = 1 ]; then
     SIZE=$((5 * MIB + 321))
@@ -134,11 +97,6 @@ if [ "$UP" = 1 ]; then
 fi
 
 t_begin proxy-stop
-stop_proxy
-if [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "$P/healthz")" != 000 ]; then
-    not_ok "the proxy gateway still answers on $P"
-else
-    ok "the proxy gateway is stopped"
-fi
+gw_extra_stop --check
 trap - EXIT
 rm -rf "$W"
