@@ -7,6 +7,7 @@
  *   bench --url http://127.0.0.1:PORT --repo bench/app --workload NAME
  *         [--concurrency 32] [--duration 10] [--threads 1] [--max-ops N] [--json]
  *         [--label NAME] [--setup] [--tags 100] [--rss-pid PID] [--user USER:PASSWORD]
+ *         [--delete-pushed]
  *   bench --manifest-out FILE                 the fixture manifest's bytes (for nginx)
  *   bench --s3-put-200m [--json]              one signed 200 MiB PUT to S3 (BERTH_S3_* env)
  *   bench --exec-healthz URL [--json] -- CMD ARG...   ms from exec of CMD to URL 200
@@ -22,7 +23,9 @@
  * loudly on stderr, and make the exit status 3. --user answers the registry's challenge
  * (a Docker bearer token for repository:REPO:pull,push, or Basic). hold-conns opens
  * --concurrency connections, holds them idle for --duration s, then checks they are
- * reused; --rss-pid samples that process's VmRSS peak (every 20 ms) during a run.
+ * reused; --rss-pid samples that process's VmRSS peak (every 20 ms) during a run;
+ * --delete-pushed deletes each pushed blob after its (timed) push, so that runs of large
+ * blobs give their storage back.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -76,7 +79,7 @@ typedef enum kind {
     K_HOLD
 } kind_t;
 
-typedef enum phase { PH_ONE, PH_POST, PH_PATCH, PH_PUT } phase_t;
+typedef enum phase { PH_ONE, PH_POST, PH_PATCH, PH_PUT, PH_DEL } phase_t;
 
 typedef struct workload {
     const char *name;
@@ -99,6 +102,7 @@ static const workload_t WORKLOADS[] = {
     {"push-chunked-1m", K_PUSH, (uint64_t)1 << 20, 1},
     {"push-chunked-10m", K_PUSH, (uint64_t)10 << 20, 1},
     {"push-chunked-100m", K_PUSH, (uint64_t)100 << 20, 1},
+    {"push-mono-1g", K_PUSH, (uint64_t)1 << 30, 0},
     {"mixed", K_MIXED, (uint64_t)1 << 20, 0},
     {"hold-conns", K_HOLD, 0, 0},
 };
@@ -118,6 +122,7 @@ typedef struct opts {
     int json;
     int setup;
     int s3_put;
+    int delete_pushed;
     long max_ops;
     double duration;
     double grace;
@@ -622,6 +627,21 @@ push_begin(slot_t *s)
     push_post(s);
 }
 
+/* --delete-pushed: DELETE the blob just pushed (not timed), so big runs free their bytes. */
+static void
+push_delete(slot_t *s)
+{
+    const run_t *r = s->w->r;
+
+    snprintf(s->url, sizeof(s->url), "%s/v2/%s/blobs/%s", r->origin, r->o->repo, s->digest);
+    slot_reset(s, s->url);
+    curl_easy_setopt(s->h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    if (r->auth_hdrs != NULL)
+        curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, r->auth_hdrs);
+    s->phase = PH_DEL;
+    add_handle(s);
+}
+
 /* After a successful POST or PATCH: the next PATCH, or the closing PUT. */
 static int
 push_next(slot_t *s)
@@ -706,6 +726,8 @@ status_ok(slot_t *s, long code)
         return code == 202;
     case PH_PUT:
         return code == 201;
+    case PH_DEL:
+        return code == 202;
     default:
         if (s->kind == K_BGET || s->kind == K_BHEAD)
             return code == 307 || code == 200;
@@ -772,8 +794,12 @@ on_done(slot_t *s, CURLcode rc)
     }
     if (s->kind == K_HOLD && w->r->second_round && conns == 0)
         w->reused++;
-    op_success(s, code);
-    op_start(s);
+    if (s->phase != PH_DEL)
+        op_success(s, code);
+    if (s->phase == PH_PUT && w->r->o->delete_pushed)
+        push_delete(s);
+    else
+        op_start(s);
 }
 
 /* ------------------------------------------------------------------ worker loop */
@@ -1220,8 +1246,8 @@ auth_bearer(run_t *r, CURL *h, const char *challenge)
     if (x == NULL || challenge_param(challenge, "realm", realm, sizeof(realm)) != 0)
         return -1;
     challenge_param(challenge, "service", service, sizeof(service));
-    snprintf(url, sizeof(url), "%s?service=%s&scope=repository:%s:pull,push", realm, service,
-             r->o->repo);
+    snprintf(url, sizeof(url), "%s?service=%s&scope=repository:%s:pull,push%s", realm, service,
+             r->o->repo, r->o->delete_pushed ? ",delete" : "");
     auth_basic(r);
     code = sync_req(h, r, "GET", url, NULL, 0, NULL, x);
     r->auth[0] = '\0';
@@ -1672,7 +1698,7 @@ usage(void)
             "usage: bench --url URL --repo NAME --workload NAME [--concurrency N]\n"
             "             [--duration S] [--threads N] [--max-ops N] [--grace S]\n"
             "             [--timeout-ms MS] [--json] [--label L] [--setup] [--tags N]\n"
-            "             [--rss-pid PID] [--user USER:PASSWORD]\n"
+            "             [--rss-pid PID] [--user USER:PASSWORD] [--delete-pushed]\n"
             "       bench --manifest-out FILE\n"
             "       bench --s3-put-200m [--json]      (env BERTH_S3_ENDPOINT, _BUCKET,\n"
             "                                           _ACCESS_KEY, _SECRET_KEY, _REGION)\n"
@@ -1715,6 +1741,8 @@ parse_flag(opts_t *o, const char *a)
         o->setup = 1;
     else if (strcmp(a, "--s3-put-200m") == 0)
         o->s3_put = 1;
+    else if (strcmp(a, "--delete-pushed") == 0)
+        o->delete_pushed = 1;
     else
         return 0;
     return 1;
