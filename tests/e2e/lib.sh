@@ -150,12 +150,13 @@ psql_q() {
     psql -tAX -v ON_ERROR_STOP=1 "$BERTH_PG" -c "$1"
 }
 
-# gw_extra_start NAME [VAR=VALUE...]: starts one more berthd against the stack's PostgreSQL
-# and S3 (no workers) on a free port with the given settings added; sets GW_EXTRA_URL and
-# GW_EXTRA_PID; its log is $BERTH_STACK_DIR/logs/berthd-NAME.log (checked for sanitizer
-# reports by the runner). Asserts, and returns 0, once /healthz answers 200.
-gw_extra_start() {
-    local name=$1 port key= up=1
+# gw_extra_try NAME [VAR=VALUE...]: starts one more berthd against the stack's PostgreSQL
+# and S3 (no workers) on a free port with the given settings added (they win); sets
+# GW_EXTRA_URL, GW_EXTRA_PID and GW_EXTRA_LOG ($BERTH_STACK_DIR/logs/berthd-NAME.log, checked
+# for sanitizer reports by the runner). Returns 0 once /healthz answers 200, 1 if it exits
+# or is not healthy within 30 s. gw_extra_start: the same, asserted.
+gw_extra_try() {
+    local name=$1 port key=
     shift
     port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 print(s.getsockname()[1])')
@@ -170,11 +171,17 @@ print(s.getsockname()[1])')
     GW_EXTRA_PID=$!
     for _ in $(seq 1 300); do
         [ "$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$GW_EXTRA_URL/healthz")" = 200 ] &&
-            up=0 && break
-        kill -0 "$GW_EXTRA_PID" 2>/dev/null || break
+            return 0
+        kill -0 "$GW_EXTRA_PID" 2>/dev/null || return 1
         sleep 0.1
     done
-    if [ $up = 0 ]; then
+    return 1
+}
+
+gw_extra_start() {
+    local name=$1
+    if gw_extra_try "$@"; then
+        shift
         ok "gateway $name ($*) up on $GW_EXTRA_URL (pid $GW_EXTRA_PID)"
     else
         not_ok "gateway $name did not come up: $(tail -n 3 "$GW_EXTRA_LOG" | tr '\n' ' ')"
