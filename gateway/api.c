@@ -1190,7 +1190,7 @@ artifact_delete(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_manifest_delete(db, c->repo, c->arg, &req->err);
+        rc = meta_manifest_delete(db, c->repo, c->arg, req->app->cfg.gc_delay_s, &req->err);
     if (rc == GW_OK)
         mcache_invalidate(c->repo);
     if (rc == GW_ENOTFOUND)

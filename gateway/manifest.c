@@ -72,7 +72,8 @@ remove_manifest(http_req_t *req, int by_digest)
     int rc = http_db(req, &db);
 
     if (rc == GW_OK && by_digest)
-        rc = meta_manifest_delete(db, req->ref.name, req->ref.arg, &req->err);
+        rc = meta_manifest_delete(db, req->ref.name, req->ref.arg, req->app->cfg.gc_delay_s,
+                                  &req->err);
     else if (rc == GW_OK)
         rc = meta_tag_delete(db, req->ref.name, req->ref.arg, &req->err);
     if (rc == GW_OK)

@@ -34,8 +34,30 @@ static db_query_t q_expired = DB_QUERY(
 static db_query_t q_upload_drop = DB_QUERY("DELETE FROM uploads WHERE id = $1::uuid");
 static db_query_t q_gc_due = DB_QUERY(
     "SELECT id, coalesce(digest, ''), coalesce(object_key, '') FROM gc_queue"
-    " WHERE not_before <= now() ORDER BY not_before LIMIT " WORKER_BATCH
-    " FOR UPDATE SKIP LOCKED");
+    " WHERE not_before <= now() AND repository_id IS NULL ORDER BY not_before"
+    " LIMIT " WORKER_BATCH " FOR UPDATE SKIP LOCKED");
+/* Links to review, in repository order: two workers take repository locks
+ * in the same order and never wait for each other in a cycle. */
+static db_query_t q_links_due = DB_QUERY(
+    "SELECT id, repository_id FROM gc_queue"
+    " WHERE not_before <= now() AND repository_id IS NOT NULL ORDER BY repository_id"
+    " LIMIT " WORKER_BATCH " FOR UPDATE SKIP LOCKED");
+/* Unlinks the queued digest unless a manifest of the repository references
+ * it or the link was made again after the row was queued; notifies the
+ * repository's name so that gateways drop cached blob lookups. */
+static db_query_t q_link_unlink = DB_QUERY(
+    "WITH u AS (DELETE FROM repository_blobs rb USING gc_queue q"
+    "  WHERE q.id = $1 AND rb.repository_id = q.repository_id AND rb.digest = q.digest"
+    "   AND rb.created_at <= q.created_at"
+    "   AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb"
+    "    JOIN manifests m ON m.id = mb.manifest_id"
+    "    WHERE m.repository_id = rb.repository_id AND mb.digest = rb.digest)"
+    "  RETURNING rb.repository_id)"
+    " SELECT r.name, pg_notify('berth_manifests', r.name) FROM u"
+    " JOIN repositories r ON r.id = u.repository_id");
+/* The row goes on as an ordinary review of the blob, due at once. */
+static db_query_t q_link_done = DB_QUERY(
+    "UPDATE gc_queue SET repository_id = NULL WHERE id = $1");
 static db_query_t q_gc_blob = DB_QUERY(
     "DELETE FROM blobs b WHERE b.digest = $1"
     " AND NOT EXISTS (SELECT 1 FROM repository_blobs rb WHERE rb.digest = b.digest)"
@@ -46,12 +68,40 @@ static db_query_t q_gc_retry = DB_QUERY(
     "INSERT INTO gc_queue (object_key, not_before) VALUES ($1, now() + interval '10 minutes')");
 /* clang-format on */
 
-/* Aborts and deletes what an expired upload left in S3. */
+/* One due row of a batch; adds to *count what it finished. */
+typedef int (*row_fn_t)(app_t *app, db_conn_t *db, const db_res_t *due, int row, int *count,
+                        gw_error_t *err);
+
+/*
+ * Claims the rows `q` selects (FOR UPDATE SKIP LOCKED, so gateways share the
+ * work without a leader) and runs `fn` on each, all in one transaction:
+ * rolled back, rows and all, at the first failure.
+ */
 static int
-expire_one(app_t *app, db_conn_t *db, const db_res_t *res, int row, gw_error_t *err)
+run_batch(app_t *app, db_conn_t *db, db_query_t *q, const db_params_t *p, row_fn_t fn, int *count,
+          gw_error_t *err)
 {
-    const char *key = db_res_text(res, row, 1);
-    const char *s3id = db_res_text(res, row, 2);
+    db_res_t *res = NULL;
+    int rc = db_begin(db, err);
+
+    if (rc == GW_OK)
+        rc = db_exec(db, q, p, &res, err);
+    for (int i = 0; rc == GW_OK && i < db_res_rows(res); i++)
+        rc = fn(app, db, res, i, count, err);
+    if (rc == GW_OK)
+        rc = db_commit(db, err);
+    else
+        db_rollback(db);
+    db_res_free(res);
+    return rc;
+}
+
+/* Aborts and deletes what an expired upload left in S3, then its row. */
+static int
+expire_one(app_t *app, db_conn_t *db, const db_res_t *due, int row, int *count, gw_error_t *err)
+{
+    const char *key = db_res_text(due, row, 1);
+    const char *s3id = db_res_text(due, row, 2);
     db_params_t p = {0};
     int rc = GW_OK;
 
@@ -63,35 +113,41 @@ expire_one(app_t *app, db_conn_t *db, const db_res_t *res, int row, gw_error_t *
     /* The object exists only if completion succeeded but the commit did not. */
     if (rc == GW_OK)
         rc = s3_delete_object(app->s3, key, err);
-    if (rc != GW_OK)
-        return rc;
-    db_param_text(&p, db_res_text(res, row, 0));
-    return db_exec(db, &q_upload_drop, &p, NULL, err);
+    db_param_text(&p, db_res_text(due, row, 0));
+    if (rc == GW_OK)
+        rc = db_exec(db, &q_upload_drop, &p, NULL, err);
+    if (rc == GW_OK) {
+        (*count)++;
+        log_info("worker", "event=upload_expired upload=%s", db_res_text(due, row, 0));
+    }
+    return rc;
 }
 
+/*
+ * Reviews one link a manifest DELETE queued. The unlink holds the
+ * repository's manifest lock exclusively, so no manifest PUT is between its
+ * check of the links and its commit (meta_repo_lock). These reviews are a
+ * batch of their own, so no S3 call happens under the locks.
+ */
 static int
-expire_uploads(app_t *app, db_conn_t *db, int *count, gw_error_t *err)
+review_one(app_t *app, db_conn_t *db, const db_res_t *due, int row, int *count, gw_error_t *err)
 {
     db_params_t p = {0};
-    db_res_t *res = NULL;
-    int rc;
+    db_res_t *u = NULL;
+    int rc = meta_repo_lock(db, db_res_int64(due, row, 1), 1, err);
 
-    db_param_int64(&p, app->cfg.upload_ttl_s);
-    rc = db_begin(db, err);
+    (void)app;
+    db_param_text(&p, db_res_text(due, row, 0));
     if (rc == GW_OK)
-        rc = db_exec(db, &q_expired, &p, &res, err);
-    for (int i = 0; rc == GW_OK && i < db_res_rows(res); i++) {
-        rc = expire_one(app, db, res, i, err);
-        if (rc == GW_OK) {
-            (*count)++;
-            log_info("worker", "event=upload_expired upload=%s", db_res_text(res, i, 0));
-        }
+        rc = db_exec(db, &q_link_unlink, &p, &u, err);
+    if (rc == GW_OK && db_res_rows(u) > 0) {
+        (*count)++;
+        log_info("worker", "event=blob_unlinked repo=%s queue_id=%s", db_res_text(u, 0, 0),
+                 db_res_text(due, row, 0));
     }
+    db_res_free(u);
     if (rc == GW_OK)
-        rc = db_commit(db, err);
-    else
-        db_rollback(db);
-    db_res_free(res);
+        rc = db_exec(db, &q_link_done, &p, NULL, err);
     return rc;
 }
 
@@ -131,37 +187,24 @@ collect_one(app_t *app, db_conn_t *db, const db_res_t *due, int row, int *count,
     return GW_OK;
 }
 
-static int
-collect_garbage(app_t *app, db_conn_t *db, int *count, gw_error_t *err)
-{
-    db_res_t *res = NULL;
-    int rc = db_begin(db, err);
-
-    if (rc == GW_OK)
-        rc = db_exec(db, &q_gc_due, NULL, &res, err);
-    for (int i = 0; rc == GW_OK && i < db_res_rows(res); i++)
-        rc = collect_one(app, db, res, i, count, err);
-    if (rc == GW_OK)
-        rc = db_commit(db, err);
-    else
-        db_rollback(db);
-    db_res_free(res);
-    return rc;
-}
-
 int
 worker_run_once(app_t *app, int *expired, int *collected, gw_error_t *err)
 {
     db_conn_t *db = NULL;
+    db_params_t p = {0};
+    int unlinked = 0;
     int rc;
 
     *expired = 0;
     *collected = 0;
     rc = db_acquire(app->db, &db, err);
+    db_param_int64(&p, app->cfg.upload_ttl_s);
     if (rc == GW_OK)
-        rc = expire_uploads(app, db, expired, err);
+        rc = run_batch(app, db, &q_expired, &p, expire_one, expired, err);
     if (rc == GW_OK)
-        rc = collect_garbage(app, db, collected, err);
+        rc = run_batch(app, db, &q_links_due, NULL, review_one, &unlinked, err);
+    if (rc == GW_OK)
+        rc = run_batch(app, db, &q_gc_due, NULL, collect_one, collected, err);
     db_release(app->db, db);
     return rc;
 }

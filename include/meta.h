@@ -150,10 +150,22 @@ int meta_manifest_get(db_conn_t *db, const char *name, const char *ref, int by_d
                       db_res_t **res, gw_error_t *err);
 
 /**
- * Deletes the manifest `digest` of repository `name` and its tags; blob links
- * stay (a blob is unlinked by its own DELETE). GW_ENOTFOUND when there is none.
+ * Deletes the manifest `digest` of repository `name` and its tags, and queues
+ * the blobs it referenced for review after `gc_delay_s` seconds: the GC worker
+ * then unlinks each from the repository unless a manifest there references it
+ * or it was linked again meanwhile, and collects it when nothing else links
+ * it. Until then the links stay (a blob DELETE still answers 202).
+ * GW_ENOTFOUND when there is no such manifest.
  */
-int meta_manifest_delete(db_conn_t *db, const char *name, const char *digest, gw_error_t *err);
+int meta_manifest_delete(db_conn_t *db, const char *name, const char *digest, int gc_delay_s,
+                         gw_error_t *err);
+
+/**
+ * Takes repository `repo_id`'s manifest lock until the transaction ends:
+ * shared for a manifest PUT (from before it checks blob links), exclusive
+ * for the GC worker's unlinking. Must run inside a transaction.
+ */
+int meta_repo_lock(db_conn_t *db, int64_t repo_id, int exclusive, gw_error_t *err);
 
 /** Deletes tag `tag` of repository `name`; GW_ENOTFOUND when there is none. */
 int meta_tag_delete(db_conn_t *db, const char *name, const char *tag, gw_error_t *err);

@@ -46,7 +46,7 @@ static db_query_t q_blob_insert = DB_QUERY(
     " ON CONFLICT (digest) DO NOTHING");
 static db_query_t q_blob_link = DB_QUERY(
     "INSERT INTO repository_blobs (repository_id, digest) VALUES ($1, $2)"
-    " ON CONFLICT DO NOTHING");
+    " ON CONFLICT (repository_id, digest) DO UPDATE SET created_at = now()");
 static db_query_t q_blob_unlink = DB_QUERY(
     "WITH del AS (DELETE FROM repository_blobs rb USING repositories r"
     "  WHERE r.id = rb.repository_id AND r.name = $1 AND rb.digest = $2"

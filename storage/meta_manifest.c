@@ -49,10 +49,28 @@ static db_query_t q_get_by_digest = DB_QUERY_BIN(
  * so every gateway drops its cached manifests of it (mcache.h); the
  * notification is delivered at commit. */
 static db_query_t q_notify = DB_QUERY("SELECT pg_notify('berth_manifests', $1)");
+/* Deletes the manifest (its tags, blob and child rows cascade) and queues
+ * the links of the blobs it referenced for review by the GC worker. */
 static db_query_t q_manifest_delete = DB_QUERY(
     "WITH d AS (DELETE FROM manifests m USING repositories r"
-    "  WHERE r.id = m.repository_id AND r.name = $1 AND m.digest = $2 RETURNING 1)"
-    " SELECT pg_notify('berth_manifests', $1) FROM d LIMIT 1");
+    "  WHERE r.id = m.repository_id AND r.name = $1 AND m.digest = $2"
+    "  RETURNING m.id, m.repository_id),"
+    " q AS (INSERT INTO gc_queue (digest, repository_id, not_before)"
+    "  SELECT mb.digest, d.repository_id, now() + make_interval(secs => $3::float8)"
+    "  FROM d JOIN manifest_blobs mb ON mb.manifest_id = d.id)"
+    " SELECT pg_notify('berth_manifests', $1) FROM d");
+/*
+ * A manifest PUT holds its repository's lock shared from before it checks
+ * the blob links until it commits; the GC worker holds it exclusively while
+ * it unlinks blobs no manifest references (worker.c). So the worker sees
+ * every manifest committed before it, and a PUT that starts after it sees
+ * the links it removed. The class constant keeps these apart from other
+ * advisory locks; repository ids fold into the second 32-bit key.
+ */
+static db_query_t q_repo_lock_shared = DB_QUERY(
+    "SELECT pg_advisory_xact_lock_shared(1113944692, ($1 % 2147483647)::int)");
+static db_query_t q_repo_lock = DB_QUERY(
+    "SELECT pg_advisory_xact_lock(1113944692, ($1 % 2147483647)::int)");
 static db_query_t q_tag_delete = DB_QUERY(
     "WITH d AS (DELETE FROM tags t USING repositories r"
     "  WHERE r.id = t.repository_id AND r.name = $1 AND t.name = $2 RETURNING 1)"
@@ -185,6 +203,8 @@ meta_manifest_put(db_conn_t *db, const char *name, const meta_manifest_t *m, cha
         return rc;
     rc = meta_repo_ensure(db, name, &repo_id, err);
     if (rc == GW_OK)
+        rc = meta_repo_lock(db, repo_id, 0, err);
+    if (rc == GW_OK)
         rc = check_present(db, &q_missing_blob, repo_id, m->blobs, m->nblobs, missing, err);
     if (rc == GW_OK) {
         rc = check_present(db, &q_missing_child, repo_id, m->children, m->nchildren, missing, err);
@@ -227,9 +247,20 @@ meta_manifest_get(db_conn_t *db, const char *name, const char *ref, int by_diges
     return rc;
 }
 
-/* Runs a two-text-parameter DELETE; no row deleted is GW_ENOTFOUND. */
+int
+meta_repo_lock(db_conn_t *db, int64_t repo_id, int exclusive, gw_error_t *err)
+{
+    db_params_t p = {0};
+
+    db_param_int64(&p, repo_id);
+    return db_exec(db, exclusive ? &q_repo_lock : &q_repo_lock_shared, &p, NULL, err);
+}
+
+/* Runs a DELETE of texts a, b (and c when not NULL); no row deleted is
+ * GW_ENOTFOUND. */
 static int
-delete_one(db_conn_t *db, db_query_t *q, const char *a, const char *b, gw_error_t *err)
+delete_one(db_conn_t *db, db_query_t *q, const char *a, const char *b, const char *c,
+           gw_error_t *err)
 {
     db_params_t p = {0};
     db_res_t *res = NULL;
@@ -237,6 +268,8 @@ delete_one(db_conn_t *db, db_query_t *q, const char *a, const char *b, gw_error_
 
     db_param_text(&p, a);
     db_param_text(&p, b);
+    if (c != NULL)
+        db_param_text(&p, c);
     rc = db_exec(db, q, &p, &res, err);
     if (rc == GW_OK && db_res_affected(res) == 0)
         rc = GW_ENOTFOUND;
@@ -245,15 +278,19 @@ delete_one(db_conn_t *db, db_query_t *q, const char *a, const char *b, gw_error_
 }
 
 int
-meta_manifest_delete(db_conn_t *db, const char *name, const char *digest, gw_error_t *err)
+meta_manifest_delete(db_conn_t *db, const char *name, const char *digest, int gc_delay_s,
+                     gw_error_t *err)
 {
-    return delete_one(db, &q_manifest_delete, name, digest, err);
+    char delay[24];
+
+    snprintf(delay, sizeof(delay), "%d", gc_delay_s);
+    return delete_one(db, &q_manifest_delete, name, digest, delay, err);
 }
 
 int
 meta_tag_delete(db_conn_t *db, const char *name, const char *tag, gw_error_t *err)
 {
-    return delete_one(db, &q_tag_delete, name, tag, err);
+    return delete_one(db, &q_tag_delete, name, tag, NULL, err);
 }
 
 int

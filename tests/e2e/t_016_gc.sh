@@ -71,3 +71,96 @@ http HEAD "$BERTH_URL/v2/$T16_B/blobs/$T16_D2"
 expect_status 200
 expect_eq "$(psql_q "SELECT count(*) FROM gc_queue WHERE digest IN ('$T16_D1', '$T16_D2')")" \
     0 "the queue entries are done"
+
+# ---- deleting a manifest gives its blobs back, after the grace period
+T16_M=e2e/t016-m
+T16_N=e2e/t016-n
+
+t16_manifest() { # FILE CONFIG-FILE LAYER-FILE...: an OCI image manifest of those blobs
+    local out=$1 cfg=$2 layers="" f
+    shift 2
+    for f in "$@"; do
+        layers+="${layers:+,}{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\
+\"digest\":\"sha256:$(sha256sum < "$f" | cut -d' ' -f1)\",\"size\":$(stat -c %s "$f")}"
+    done
+    printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s%s}' \
+        "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\
+\"digest\":\"sha256:$(sha256sum < "$cfg" | cut -d' ' -f1)\",\"size\":$(stat -c %s "$cfg")}," \
+        "\"layers\":[$layers]" > "$out"
+}
+
+t16_put_manifest() { # REPO TAG FILE: prints the manifest's digest
+    http PUT "$BERTH_URL/v2/$1/manifests/$2" --data-binary @"$3" \
+        -H 'Content-Type: application/vnd.oci.image.manifest.v1+json'
+    expect_status 201 >/dev/null
+    hdr Docker-Content-Digest
+}
+
+t16_linked() { # REPO DIGEST: 1 when the repository links the blob, else 0
+    psql_q "SELECT count(*) FROM repository_blobs rb JOIN repositories r
+            ON r.id = rb.repository_id WHERE r.name = '$1' AND rb.digest = '$2'"
+}
+
+t16_due() { psql_q "UPDATE gc_queue SET not_before = now() - interval '1 second'" >/dev/null; }
+
+t_begin gc-manifest-delete
+for f in cfg1 cfg2 l1 l2 l3; do head -c 2500 /dev/urandom > "$E2E_DIR/t16.$f"; done
+T16_C1=$(t16_push "$T16_M" "$E2E_DIR/t16.cfg1")
+T16_C2=$(t16_push "$T16_M" "$E2E_DIR/t16.cfg2")
+T16_L1=$(t16_push "$T16_M" "$E2E_DIR/t16.l1")
+T16_L2=$(t16_push "$T16_M" "$E2E_DIR/t16.l2")
+t16_push "$T16_N" "$E2E_DIR/t16.l1" > /dev/null # l1 lives in another repository too
+t16_manifest "$E2E_DIR/t16.m1" "$E2E_DIR/t16.cfg1" "$E2E_DIR/t16.l1" "$E2E_DIR/t16.l2"
+t16_manifest "$E2E_DIR/t16.m2" "$E2E_DIR/t16.cfg2" "$E2E_DIR/t16.l2"
+T16_M1=$(t16_put_manifest "$T16_M" v1 "$E2E_DIR/t16.m1")
+T16_M2=$(t16_put_manifest "$T16_M" v2 "$E2E_DIR/t16.m2")
+http GET "$BERTH_URL/v2/$T16_M/blobs/$T16_C1"
+expect_status 307
+T16_URL_C1=$(hdr location)
+http DELETE "$BERTH_URL/v2/$T16_M/manifests/$T16_M1"
+expect_status 202
+expect_eq "$(psql_q "SELECT count(*) FROM gc_queue WHERE repository_id IS NOT NULL
+                     AND digest IN ('$T16_C1', '$T16_L1', '$T16_L2')")" 3 \
+    "the manifest's three blobs are queued for review"
+http HEAD "$BERTH_URL/v2/$T16_M/blobs/$T16_C1"
+expect_status 200 # within the grace period the links stay (the spec's blob DELETE still works)
+T16_OUT=$(t16_gc 2>&1) || not_ok "berthctl gc failed: $T16_OUT"
+expect_eq "$(t16_linked "$T16_M" "$T16_C1")" 1 "a pass before the grace period ends unlinks nothing"
+
+t16_due
+T16_OUT=$(t16_gc 2>&1) || not_ok "berthctl gc failed: $T16_OUT"
+expect_eq "$(t16_linked "$T16_M" "$T16_C1")" 0 "the deleted manifest's own config is unlinked"
+http HEAD "$BERTH_URL/v2/$T16_M/blobs/$T16_C1"
+expect_status 404
+expect_eq "$(psql_q "SELECT count(*) FROM blobs WHERE digest = '$T16_C1'")" 0 \
+    "nothing else links it: its row is gone"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$T16_URL_C1")" 404 "and its S3 object"
+expect_eq "$(t16_linked "$T16_M" "$T16_L1")" 0 "its own layer is unlinked"
+expect_eq "$(psql_q "SELECT count(*) FROM blobs WHERE digest = '$T16_L1'")" 1 \
+    "a layer another repository links keeps its row"
+http HEAD "$BERTH_URL/v2/$T16_N/blobs/$T16_L1"
+expect_status 200
+expect_eq "$(t16_linked "$T16_M" "$T16_L2")" 1 "a layer the remaining manifest uses stays"
+http GET "$BERTH_URL/v2/$T16_M/manifests/v2"
+expect_status 200
+for d in "$T16_C2" "$T16_L2"; do
+    http GET "$BERTH_URL/v2/$T16_M/blobs/$d"
+    expect_status 307
+done
+expect_eq "$(psql_q "SELECT count(*) FROM gc_queue
+                     WHERE digest IN ('$T16_C1', '$T16_L1', '$T16_L2')")" 0 \
+    "the queue entries are done"
+
+t_begin gc-manifest-delete-repushed
+# the image is deleted, then its blobs pushed again before the grace period ends: kept
+T16_L3=$(t16_push "$T16_M" "$E2E_DIR/t16.l3")
+t16_manifest "$E2E_DIR/t16.m3" "$E2E_DIR/t16.cfg2" "$E2E_DIR/t16.l3"
+T16_M3=$(t16_put_manifest "$T16_M" v3 "$E2E_DIR/t16.m3")
+http DELETE "$BERTH_URL/v2/$T16_M/manifests/$T16_M3"
+expect_status 202
+sleep 0.01
+expect_eq "$(t16_push "$T16_M" "$E2E_DIR/t16.l3")" "$T16_L3" "the layer pushed again"
+t16_due
+T16_OUT=$(t16_gc 2>&1) || not_ok "berthctl gc failed: $T16_OUT"
+expect_eq "$(t16_linked "$T16_M" "$T16_L3")" 1 "a blob linked again after the delete stays"
+expect_eq "$(t16_linked "$T16_M" "$T16_C2")" 1 "the config manifest v2 still uses stays"
