@@ -146,13 +146,34 @@ db_pool_free(db_pool_t *pool)
     free(pool);
 }
 
+/*
+ * True when an idle pooled connection is still usable. libpq learns that the
+ * server went away (a restart, a failover, idle_session_timeout) only when it
+ * reads: the server's farewell and EOF wait in the socket. So a readable idle
+ * socket is read now, and a connection that turns out closed is replaced
+ * before a request's query fails on it.
+ */
+static int
+conn_alive(PGconn *pg)
+{
+    struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
+    int alive = PQstatus(pg) == CONNECTION_OK && pfd.fd >= 0;
+
+    /* The farewell message and the EOF after it may take two reads. */
+    for (int i = 0; alive && i < 4 && poll(&pfd, 1, 0) > 0; i++)
+        alive = PQconsumeInput(pg) && PQstatus(pg) == CONNECTION_OK;
+    return alive;
+}
+
 static int
 connect_conn(db_pool_t *pool, db_conn_t *c, gw_error_t *err)
 {
-    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+    if (c->pg != NULL && conn_alive(c->pg))
         return GW_OK;
-    if (c->pg != NULL)
+    if (c->pg != NULL) {
+        log_warn("db", "event=conn_lost upstream=pg action=reconnect");
         PQfinish(c->pg);
+    }
     memset(c->prepared, 0, sizeof(c->prepared));
     c->pg = PQconnectdb(pool->conninfo);
     if (c->pg == NULL || PQstatus(c->pg) != CONNECTION_OK) {
