@@ -10,10 +10,18 @@ W=$(mktemp -d "$E2E_DIR/t026.XXXXXX")
 R=e2e/t026
 . tests/e2e/blob_lib.sh
 
-t26_manifest() { # FILE CONFIG-DIGEST CONFIG-SIZE: an OCI manifest with no layers
+t26_image() { # NAME TAG: pushes a config blob NAME and a manifest of it (no layers) as TAG
+    local cd
+    printf '{"t026":"%s"}\n' "$1" > "$W/$1"
+    cd=$(digest_of "$W/$1")
+    http POST "$BERTH_URL/v2/$R/blobs/uploads/?digest=$cd" --data-binary "@$W/$1"
+    expect_status 201
     printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",%s' \
         "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\
-\"digest\":\"$2\",\"size\":$3},\"layers\":[]}" > "$1"
+\"digest\":\"$cd\",\"size\":$(stat -c %s "$W/$1")},\"layers\":[]}" > "$W/$1.json"
+    http PUT "$BERTH_URL/v2/$R/manifests/$2" --data-binary "@$W/$1.json" \
+        -H 'Content-Type: application/vnd.oci.image.manifest.v1+json'
+    expect_status 201
 }
 
 t26_burst() { # BASE: 48 tag-list GETs, 16 at a time; prints the statuses that were not 200
@@ -24,14 +32,7 @@ t26_burst() { # BASE: 48 tag-list GETs, 16 at a time; prints the statuses that w
 }
 
 t_begin pg-restart-setup
-echo '{"t026":"config"}' > "$W/config"
-CD=$(digest_of "$W/config")
-http POST "$BERTH_URL/v2/$R/blobs/uploads/?digest=$CD" --data-binary "@$W/config"
-expect_status 201
-t26_manifest "$W/m1" "$CD" "$(stat -c %s "$W/config")"
-http PUT "$BERTH_URL/v2/$R/manifests/v1" --data-binary "@$W/m1" \
-    -H 'Content-Type: application/vnd.oci.image.manifest.v1+json'
-expect_status 201
+t26_image config1 v1
 for u in $BERTH_URLS; do # fill each gateway's pool with connections
     expect_eq "$(t26_burst "$u")" "" "48 tag lists through $u before the restart"
 done
@@ -49,7 +50,7 @@ for u in $BERTH_URLS; do
 done
 
 t_begin pg-restart-writes
-http PUT "$BERTH_URL/v2/$R/manifests/v2" --data-binary "@$W/m1" \
+http PUT "$BERTH_URL/v2/$R/manifests/v2" --data-binary "@$W/config1.json" \
     -H 'Content-Type: application/vnd.oci.image.manifest.v1+json'
 expect_status 201
 http GET "$BERTH_URL/v2/$R/tags/list"
@@ -62,14 +63,7 @@ G2=$(echo "$BERTH_URLS" | awk '{print $2}')
 [ -n "$G2" ] || G2=$BERTH_URL
 http GET "$G2/v2/$R/manifests/v1"
 expect_status 200
-printf '{"t026":"config 2"}\n' > "$W/config2"
-CD2=$(digest_of "$W/config2")
-http POST "$BERTH_URL/v2/$R/blobs/uploads/?digest=$CD2" --data-binary "@$W/config2"
-expect_status 201
-t26_manifest "$W/m2" "$CD2" "$(stat -c %s "$W/config2")"
-http PUT "$BERTH_URL/v2/$R/manifests/v1" --data-binary "@$W/m2" \
-    -H 'Content-Type: application/vnd.oci.image.manifest.v1+json'
-expect_status 201
+t26_image config2 v1
 NEW=$(hdr Docker-Content-Digest)
 SEEN=
 for _ in $(seq 1 50); do # the listener reconnects within a second or two
