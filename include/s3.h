@@ -5,7 +5,9 @@
  * One s3_client_t is shared by all gateway threads; every call is thread-safe
  * and blocking (it belongs on a connection's own thread, never on a polling
  * thread). Retries 5xx, SlowDown and transport errors with exponential backoff
- * and honours the configured timeouts. curl_* appears only in s3.c.
+ * and honours the configured timeouts. curl_* appears only in s3.c. Request
+ * bodies are signed by their SHA-256 over plain HTTP and sent as
+ * UNSIGNED-PAYLOAD over HTTPS with certificate checks on.
  *
  * Errors: GW_ENOTFOUND (404 / NoSuchKey / NoSuchUpload), GW_EUNAVAILABLE (S3
  * unreachable, timed out, or 5xx after all retries), GW_ERR (anything else).
