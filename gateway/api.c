@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_path.h"
 #include "auth.h"
 #include "handlers.h"
 #include "log.h"
@@ -23,35 +24,14 @@
 #include "meta.h"
 #include "passwd.h"
 
-#define API_PREFIX "/api/v1"
 #define API_BODY_MAX (64 * 1024)
 #define API_PAGE_DEFAULT 100
 #define API_PAGE_MAX 1000
-#define API_PATH_MAX (2 * REF_NAME_MAX + 64)
 #define API_PASSWORD_MIN 8
 /* auth.c decodes at most 511 bytes of "name:password". */
 #define API_PASSWORD_MAX 200
 #define API_ROBOT_DAYS_DEFAULT 30
 #define API_ROBOT_DAYS_MAX 3650
-
-typedef enum api_kind {
-    EP_NONE = 0,
-    EP_HEALTH,        /* /health */
-    EP_PROJECTS,      /* /projects */
-    EP_PROJECT,       /* /projects/<p> */
-    EP_MEMBERS,       /* /projects/<p>/members */
-    EP_MEMBER,        /* /projects/<p>/members/<account> */
-    EP_ROBOTS,        /* /projects/<p>/robots */
-    EP_ROBOT,         /* /projects/<p>/robots/<name> */
-    EP_PROJECT_REPOS, /* /projects/<p>/repositories */
-    EP_REPO,          /* /repositories/<repo> */
-    EP_ARTIFACTS,     /* /repositories/<repo>/artifacts */
-    EP_ARTIFACT,      /* /repositories/<repo>/artifacts/<digest> */
-    EP_TAGS,          /* /repositories/<repo>/tags */
-    EP_TAG,           /* /repositories/<repo>/tags/<tag> */
-    EP_USERS,         /* /users */
-    EP_USER_PASSWORD, /* /users/<name>/password */
-} api_kind_t;
 
 /* What an endpoint asks of the caller. */
 typedef enum api_need {
@@ -76,12 +56,9 @@ typedef struct api_endpoint {
 /* One request's parsed path and caller; lives in req->state. */
 struct api_ctx {
     meta_account_t who;
-    api_kind_t kind;
+    api_path_t path; /* what the URL names, validated */
     const api_endpoint_t *ep;
-    char project[REF_NAME_MAX + 1]; /* "" when the path names none */
-    char repo[REF_NAME_MAX + 1];
-    char arg[REF_NAME_MAX + 1]; /* account, robot, digest, tag or user name */
-    unsigned perms;             /* the caller's META_PERM_* bits in project */
+    unsigned perms; /* the caller's META_PERM_* bits in project */
 };
 
 static int health_get(http_req_t *req, api_ctx_t *c, json_t *body);
@@ -148,225 +125,10 @@ static db_query_t q_ping = DB_QUERY("SELECT 1");
 
 /* ---- names -------------------------------------------------------------- */
 
-/* One repository-name component: a project, a user, a robot's short name. */
-static int
-component_valid(const char *s)
-{
-    size_t len = strlen(s);
-
-    return len > 0 && memchr(s, '/', len) == NULL && ref_name_valid(s, len);
-}
-
-/* A user name, or a robot's "robot$<name>" / "robot$<project>+<name>". */
-static int
-account_valid(const char *s)
-{
-    char part[REF_NAME_MAX + 1];
-    const char *plus;
-
-    if (strncmp(s, "robot$", 6) != 0)
-        return component_valid(s);
-    s += 6;
-    plus = strchr(s, '+');
-    if (plus == NULL)
-        return component_valid(s);
-    if ((size_t)(plus - s) >= sizeof(part))
-        return 0;
-    snprintf(part, sizeof(part), "%.*s", (int)(plus - s), s);
-    return component_valid(part) && component_valid(plus + 1);
-}
-
 static int
 is_sysadmin(const meta_account_t *who)
 {
     return who->admin && !who->robot;
-}
-
-static int
-ends_with(const char *s, size_t len, const char *suffix)
-{
-    size_t n = strlen(suffix);
-
-    return len >= n && memcmp(s + len - n, suffix, n) == 0;
-}
-
-/* Sets c->arg to the account name of robot `name` of c->project; 0 when it
- * would not fit an account name. */
-static int
-robot_name(api_ctx_t *c, const char *name)
-{
-    int w = snprintf(c->arg, sizeof(c->arg), "robot$%s+%s", c->project, name);
-
-    return w > 0 && (size_t)w < sizeof(c->arg);
-}
-
-/* ---- path parsing (pure: runs before any query) ------------------------- */
-
-/* Splits `buf` at '/' into at most `max` segments; -1 when there are more. */
-static int
-split(char *buf, char **segs, int max)
-{
-    int n = 0;
-
-    for (char *p = buf; p != NULL; n++) {
-        if (n == max)
-            return -1;
-        segs[n] = p;
-        p = strchr(p, '/');
-        if (p != NULL)
-            *p++ = '\0';
-    }
-    return n;
-}
-
-static int
-bad_name(gw_error_t *err, const char *what)
-{
-    return gw_error_set(err, GW_EINVALID, 400, OCI_NAME_INVALID, "invalid %s", what);
-}
-
-static int
-no_endpoint(gw_error_t *err)
-{
-    return gw_error_set(err, GW_ENOTFOUND, 404, OCI_UNSUPPORTED, "no such endpoint");
-}
-
-/* The segment after /projects/<p>/: its kind with or without a last segment. */
-static int
-project_sub(const char *sub, int has_arg, api_ctx_t *c, gw_error_t *err)
-{
-    if (strcmp(sub, "members") == 0)
-        c->kind = has_arg ? EP_MEMBER : EP_MEMBERS;
-    else if (strcmp(sub, "robots") == 0)
-        c->kind = has_arg ? EP_ROBOT : EP_ROBOTS;
-    else if (strcmp(sub, "repositories") == 0 && !has_arg)
-        c->kind = EP_PROJECT_REPOS;
-    else
-        return no_endpoint(err);
-    return GW_OK;
-}
-
-/* projects[/<p>[/members|robots|repositories[/<account>|<robot>]]] */
-static int
-parse_projects(char **segs, int n, api_ctx_t *c, gw_error_t *err)
-{
-    int rc = GW_OK;
-
-    c->kind = n == 1 ? EP_PROJECTS : EP_PROJECT;
-    if (n == 1)
-        return GW_OK;
-    if (!component_valid(segs[1]))
-        return bad_name(err, "project name");
-    snprintf(c->project, sizeof(c->project), "%s", segs[1]);
-    if (n > 2)
-        rc = project_sub(segs[2], n == 4, c, err);
-    if (rc != GW_OK || n < 4)
-        return rc;
-    if (c->kind == EP_MEMBER) {
-        if (!account_valid(segs[3]))
-            return bad_name(err, "account name");
-        snprintf(c->arg, sizeof(c->arg), "%s", segs[3]);
-        return GW_OK;
-    }
-    /* Robots made here are named after their project, so one project's
-     * administrator cannot reach another project's robots by name. */
-    if (!component_valid(segs[3]) || !robot_name(c, segs[3]))
-        return bad_name(err, "robot name");
-    return GW_OK;
-}
-
-/*
- * repositories/<repo>[/artifacts[/<digest>]|/tags[/<tag>]]: a repository
- * name holds '/', so it ends at the last "/artifacts" or "/tags" marker, as
- * in /v2/ paths. DELETE of a bare ".../tags" or ".../artifacts" has no other
- * meaning, so it names a repository whose last component is that word.
- * TODO(api): a repository whose second-to-last component is "tags" or
- * "artifacts" cannot be deleted here (the path reads as a tag or digest);
- * only its tags and artifacts can, one by one.
- */
-static int
-parse_repo_path(const char *rest, http_method_t m, api_ctx_t *c, gw_error_t *err)
-{
-    size_t len = strlen(rest), repo_len = len;
-    const char *last = strrchr(rest, '/');
-    size_t pre = last != NULL ? (size_t)(last - rest) : 0;
-    digest_algo_t algo;
-
-    c->kind = EP_REPO;
-    if (ends_with(rest, len, "/artifacts") && m != HTTP_DELETE) {
-        c->kind = EP_ARTIFACTS;
-        repo_len = len - 10;
-    } else if (ends_with(rest, len, "/tags") && m != HTTP_DELETE) {
-        c->kind = EP_TAGS;
-        repo_len = len - 5;
-    } else if (last != NULL && ends_with(rest, pre, "/artifacts")) {
-        c->kind = EP_ARTIFACT;
-        repo_len = pre - 10;
-    } else if (last != NULL && ends_with(rest, pre, "/tags")) {
-        c->kind = EP_TAG;
-        repo_len = pre - 5;
-    }
-    if (repo_len > REF_NAME_MAX || !ref_name_valid(rest, repo_len))
-        return bad_name(err, "repository name");
-    snprintf(c->repo, sizeof(c->repo), "%.*s", (int)repo_len, rest);
-    snprintf(c->project, sizeof(c->project), "%.*s", (int)strcspn(c->repo, "/"), c->repo);
-    if (c->kind == EP_ARTIFACT || c->kind == EP_TAG)
-        snprintf(c->arg, sizeof(c->arg), "%s", last + 1);
-    if (c->kind == EP_ARTIFACT && digest_parse(c->arg, &algo) != GW_OK)
-        return gw_error_set(err, GW_EINVALID, 400, OCI_DIGEST_INVALID, "invalid digest");
-    if (c->kind == EP_TAG && !ref_tag_valid(c->arg, strlen(c->arg)))
-        return bad_name(err, "tag");
-    return GW_OK;
-}
-
-/* users[/<name>/password] */
-static int
-parse_users(char **segs, int n, api_ctx_t *c, gw_error_t *err)
-{
-    if (n == 1) {
-        c->kind = EP_USERS;
-        return GW_OK;
-    }
-    if (n != 3 || strcmp(segs[2], "password") != 0)
-        return no_endpoint(err);
-    if (!component_valid(segs[1]))
-        return bad_name(err, "user name");
-    c->kind = EP_USER_PASSWORD;
-    snprintf(c->arg, sizeof(c->arg), "%s", segs[1]);
-    return GW_OK;
-}
-
-/* Fills c->kind and the names from the URL path, validating every name. */
-static int
-parse_path(const char *path, http_method_t m, api_ctx_t *c, gw_error_t *err)
-{
-    char buf[API_PATH_MAX + 1];
-    char *segs[4];
-    size_t len;
-    int n;
-
-    if (strncmp(path, API_PREFIX "/", sizeof(API_PREFIX)) != 0)
-        return no_endpoint(err);
-    path += sizeof(API_PREFIX);
-    len = strlen(path);
-    if (len > API_PATH_MAX)
-        return bad_name(err, "path: too long");
-    /* A trailing slash is forgiven: "/api/v1/projects/" is the list. */
-    if (len > 0 && path[len - 1] == '/')
-        len--;
-    snprintf(buf, sizeof(buf), "%.*s", (int)len, path);
-    if (strncmp(buf, "repositories/", 13) == 0)
-        return parse_repo_path(buf + 13, m, c, err);
-    n = split(buf, segs, 4);
-    if (n == 1 && strcmp(segs[0], "health") == 0) {
-        c->kind = EP_HEALTH;
-        return GW_OK;
-    }
-    if (n > 0 && strcmp(segs[0], "projects") == 0)
-        return parse_projects(segs, n, c, err);
-    if (n > 0 && strcmp(segs[0], "users") == 0)
-        return parse_users(segs, n, c, err);
-    return no_endpoint(err);
 }
 
 /* ---- JSON in and out ---------------------------------------------------- */
@@ -566,24 +328,24 @@ denied(http_req_t *req, const char *perm, const char *project)
                      project);
 }
 
-/* The caller's bits in c->project; 404 when the project does not exist. */
+/* The caller's bits in c->path.project; 404 when the project does not exist. */
 static int
 load_project_perms(http_req_t *req, api_ctx_t *c)
 {
     int exists = 0;
-    int rc = auth_project_perms(req, &c->who, c->project, &c->perms, &exists);
+    int rc = auth_project_perms(req, &c->who, c->path.project, &c->perms, &exists);
 
     if (rc != GW_OK) {
         http_respond_error(req);
         return rc;
     }
-    if (!exists && c->repo[0] != '\0') {
+    if (!exists && c->path.repo[0] != '\0') {
         return http_fail(req, GW_ENOTFOUND, 404, OCI_NAME_UNKNOWN,
                          "repository name not known to registry");
     }
     if (!exists) {
         return http_fail(req, GW_ENOTFOUND, 404, OCI_NAME_UNKNOWN, "project %s not known",
-                         c->project);
+                         c->path.project);
     }
     return GW_OK;
 }
@@ -592,9 +354,9 @@ static int
 authorize(http_req_t *req, api_ctx_t *c)
 {
     api_need_t need = c->ep->need;
-    int self = strcmp(c->arg, c->who.name) == 0 && !c->who.robot;
+    int self = strcmp(c->path.arg, c->who.name) == 0 && !c->who.robot;
 
-    if (c->project[0] != '\0' && load_project_perms(req, c) != GW_OK)
+    if (c->path.project[0] != '\0' && load_project_perms(req, c) != GW_OK)
         return GW_EDENIED;
     switch (need) {
     case NEED_SYSADMIN:
@@ -602,11 +364,11 @@ authorize(http_req_t *req, api_ctx_t *c)
     case NEED_SELF:
         return self || is_sysadmin(&c->who) ? GW_OK : denied(req, "system administrator", NULL);
     case NEED_PULL:
-        return c->perms & META_PERM_PULL ? GW_OK : denied(req, "pull", c->project);
+        return c->perms & META_PERM_PULL ? GW_OK : denied(req, "pull", c->path.project);
     case NEED_DELETE:
-        return c->perms & META_PERM_DELETE ? GW_OK : denied(req, "delete", c->project);
+        return c->perms & META_PERM_DELETE ? GW_OK : denied(req, "delete", c->path.project);
     case NEED_ADMIN:
-        return c->perms & META_PERM_ADMIN ? GW_OK : denied(req, "admin", c->project);
+        return c->perms & META_PERM_ADMIN ? GW_OK : denied(req, "admin", c->path.project);
     default:
         return GW_OK;
     }
@@ -618,7 +380,7 @@ method_name(http_method_t m)
     return m == HTTP_GET ? "GET" : m == HTTP_POST ? "POST" : m == HTTP_PUT ? "PUT" : "DELETE";
 }
 
-/* The endpoint for c->kind and the method; 405 with Allow when only the
+/* The endpoint for c->path.kind and the method; 405 with Allow when only the
  * method is wrong (RFC 9110 section 15.5.6). */
 static const api_endpoint_t *
 find_endpoint(http_req_t *req, api_kind_t kind)
@@ -673,7 +435,7 @@ api_handle(http_req_t *req)
     }
     req->state = c;
     req->state_free = free;
-    prc = parse_path(req->path, req->method, c, &perr);
+    prc = api_path_parse(req->path, req->method, &c->path, &perr);
     /* Authenticate before answering a bad path, so strangers learn nothing. */
     if (auth_basic_account(req, &c->who) != GW_OK)
         return;
@@ -684,9 +446,9 @@ api_handle(http_req_t *req)
         http_respond_error(req);
         return;
     }
-    if (c->repo[0] != '\0')
-        req->log_repo = c->repo;
-    c->ep = find_endpoint(req, c->kind);
+    if (c->path.repo[0] != '\0')
+        req->log_repo = c->path.repo;
+    c->ep = find_endpoint(req, c->path.kind);
     if (c->ep == NULL || authorize(req, c) != GW_OK)
         return;
     if (req->method == HTTP_PUT || req->method == HTTP_POST) {
@@ -738,7 +500,7 @@ projects_list(http_req_t *req, api_ctx_t *c, json_t *body)
     int n, rc;
 
     (void)body;
-    if (page_args(req, component_valid, &n, &last) != GW_OK)
+    if (page_args(req, api_path_component_valid, &n, &last) != GW_OK)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK) {
@@ -750,7 +512,7 @@ projects_list(http_req_t *req, api_ctx_t *c, json_t *body)
                        "projects");
 }
 
-/* Answers `status` with the stored project c->project, and the caller's
+/* Answers `status` with the stored project c->path.project, and the caller's
  * permissions in it. */
 static int
 project_answer(http_req_t *req, api_ctx_t *c, int status)
@@ -761,9 +523,9 @@ project_answer(http_req_t *req, api_ctx_t *c, int status)
     int rc = http_db(req, &db);
 
     if (rc == GW_OK)
-        rc = meta_project_get(db, c->project, &res, &req->err);
+        rc = meta_project_get(db, c->path.project, &res, &req->err);
     if (rc == GW_ENOTFOUND)
-        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "project %s not known", c->project);
+        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "project %s not known", c->path.project);
     if (rc != GW_OK)
         return http_respond_error(req);
     p = project_json(res, 0);
@@ -785,7 +547,7 @@ project_create(http_req_t *req, api_ctx_t *c, json_t *body)
     if (field_str(req, body, "name", &name) != GW_OK ||
         field_bool(req, body, "public", &pub) != GW_OK)
         return GW_EINVALID;
-    if (!component_valid(name)) {
+    if (!api_path_component_valid(name)) {
         return http_fail(req, GW_EINVALID, 400, OCI_NAME_INVALID,
                          "invalid project name: one repository-name component");
     }
@@ -797,7 +559,7 @@ project_create(http_req_t *req, api_ctx_t *c, json_t *body)
     if (rc != GW_OK)
         return http_respond_error(req);
     log_info("api", "event=project_create project=%s public=%d by=%s", name, pub, c->who.name);
-    snprintf(c->project, sizeof(c->project), "%s", name);
+    snprintf(c->path.project, sizeof(c->path.project), "%s", name);
     c->perms = META_PERM_ALL;
     snprintf(loc, sizeof(loc), API_PREFIX "/projects/%s", name);
     http_add_header(req, "Location", loc);
@@ -825,12 +587,12 @@ project_update(http_req_t *req, api_ctx_t *c, json_t *body)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK)
-        rc = meta_project_set_public(db, c->project, pub, &req->err);
+        rc = meta_project_set_public(db, c->path.project, pub, &req->err);
     if (rc == GW_ENOTFOUND)
-        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "project %s not known", c->project);
+        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "project %s not known", c->path.project);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=project_update project=%s public=%d by=%s", c->project, pub,
+    log_info("api", "event=project_update project=%s public=%d by=%s", c->path.project, pub,
              c->who.name);
     return project_answer(req, c, 200);
 }
@@ -847,9 +609,9 @@ project_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     if (rc == GW_OK)
         rc = db_begin(db, &req->err);
     if (rc == GW_OK) {
-        rc = meta_project_delete(db, c->project, &req->err);
+        rc = meta_project_delete(db, c->path.project, &req->err);
         if (rc == GW_OK)
-            rc = meta_robot_delete_project(db, c->project, &req->err);
+            rc = meta_robot_delete_project(db, c->path.project, &req->err);
         if (rc == GW_OK)
             rc = db_commit(db, &req->err);
         if (rc != GW_OK)
@@ -858,11 +620,12 @@ project_delete(http_req_t *req, api_ctx_t *c, json_t *body)
     /* The project existed a moment ago (authorize), so a miss here means a
      * repository appeared in it: meta_project_delete says ECONFLICT then. */
     if (rc == GW_ECONFLICT) {
-        return http_fail(req, rc, 409, OCI_DENIED, "project %s still has repositories", c->project);
+        return http_fail(req, rc, 409, OCI_DENIED, "project %s still has repositories",
+                         c->path.project);
     }
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=project_delete project=%s by=%s", c->project, c->who.name);
+    log_info("api", "event=project_delete project=%s by=%s", c->path.project, c->who.name);
     return respond_empty(req);
 }
 
@@ -878,7 +641,7 @@ members_list(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_member_list(db, c->project, &res, &req->err);
+        rc = meta_member_list(db, c->path.project, &res, &req->err);
     if (rc != GW_OK)
         return http_respond_error(req);
     arr = json_array();
@@ -891,7 +654,7 @@ members_list(http_req_t *req, api_ctx_t *c, json_t *body)
     return respond_json(req, 200, json_pack("{s:o}", "members", arr));
 }
 
-/* Sets (perms != 0) or removes (0) c->arg's membership of c->project. */
+/* Sets (perms != 0) or removes (0) c->path.arg's membership of c->path.project. */
 static int
 member_apply(http_req_t *req, api_ctx_t *c, unsigned perms)
 {
@@ -899,21 +662,21 @@ member_apply(http_req_t *req, api_ctx_t *c, unsigned perms)
     int rc = http_db(req, &db);
 
     if (rc == GW_OK)
-        rc = meta_member_set(db, c->project, c->arg, perms, &req->err);
+        rc = meta_member_set(db, c->path.project, c->path.arg, perms, &req->err);
     if (rc == GW_ENOTFOUND && perms == 0) {
-        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "%s is not a member of %s", c->arg,
-                         c->project);
+        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "%s is not a member of %s", c->path.arg,
+                         c->path.project);
     }
     if (rc == GW_ENOTFOUND)
-        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "account %s not known", c->arg);
+        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "account %s not known", c->path.arg);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=member_set project=%s account=%s perms=%u by=%s", c->project, c->arg,
-             perms, c->who.name);
+    log_info("api", "event=member_set project=%s account=%s perms=%u by=%s", c->path.project,
+             c->path.arg, perms, c->who.name);
     if (perms == 0)
         return respond_empty(req);
-    return respond_json(req, 200,
-                        json_pack("{s:s,s:o}", "name", c->arg, "permissions", perms_json(perms)));
+    return respond_json(
+        req, 200, json_pack("{s:s,s:o}", "name", c->path.arg, "permissions", perms_json(perms)));
 }
 
 static int
@@ -958,7 +721,7 @@ robots_list(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_robot_list_project(db, c->project, NULL, &res, &req->err);
+        rc = meta_robot_list_project(db, c->path.project, NULL, &res, &req->err);
     if (rc != GW_OK)
         return http_respond_error(req);
     arr = json_array();
@@ -977,7 +740,7 @@ robot_fields(http_req_t *req, json_t *body, const char **name, unsigned *perms, 
     *days = API_ROBOT_DAYS_DEFAULT;
     if (field_str(req, body, "name", name) != GW_OK || field_perms(req, body, perms) != GW_OK)
         return GW_EINVALID;
-    if (!component_valid(*name))
+    if (!api_path_component_valid(*name))
         return http_fail(req, GW_EINVALID, 400, OCI_NAME_INVALID, "invalid robot name");
     if (*perms == 0)
         return bad_body(req, "permissions: a robot needs at least one");
@@ -1008,12 +771,12 @@ robot_store(http_req_t *req, api_ctx_t *c, const char *secret, unsigned perms, j
         rc = db_begin(db, &req->err);
     if (rc != GW_OK)
         return rc;
-    rc = meta_account_create(db, c->arg, "robot", hash, 0, (int64_t)days * 86400, desc, &id,
+    rc = meta_account_create(db, c->path.arg, "robot", hash, 0, (int64_t)days * 86400, desc, &id,
                              &req->err);
     if (rc == GW_OK)
-        rc = meta_member_set(db, c->project, c->arg, perms, &req->err);
+        rc = meta_member_set(db, c->path.project, c->path.arg, perms, &req->err);
     if (rc == GW_OK)
-        rc = meta_robot_list_project(db, c->project, c->arg, res, &req->err);
+        rc = meta_robot_list_project(db, c->path.project, c->path.arg, res, &req->err);
     if (rc == GW_OK)
         rc = db_commit(db, &req->err);
     if (rc != GW_OK)
@@ -1034,13 +797,13 @@ robot_create(http_req_t *req, api_ctx_t *c, json_t *body)
 
     if (rc != GW_OK)
         return rc;
-    if (!robot_name(c, name))
+    if (!api_path_robot_name(&c->path, name))
         return http_fail(req, GW_EINVALID, 400, OCI_NAME_INVALID, "robot name too long");
     if (passwd_random_secret(secret, sizeof(secret)) != GW_OK)
         return http_fail(req, GW_ERR, 500, OCI_INTERNAL, "no randomness");
     rc = robot_store(req, c, secret, perms, days, &res);
     if (rc == GW_EEXISTS)
-        rc = http_fail(req, rc, 409, OCI_DENIED, "robot %s exists", c->arg);
+        rc = http_fail(req, rc, 409, OCI_DENIED, "robot %s exists", c->path.arg);
     else if (rc != GW_OK || db_res_rows(res) != 1)
         rc = http_respond_error(req);
     else
@@ -1049,7 +812,7 @@ robot_create(http_req_t *req, api_ctx_t *c, json_t *body)
         /* The secret is shown here once; afterwards only its hash exists. */
         json_object_set_new(out, "secret", json_string(secret));
         log_info("api", "event=robot_create project=%s robot=%s perms=%u days=%lld by=%s",
-                 c->project, c->arg, perms, (long long)days, c->who.name);
+                 c->path.project, c->path.arg, perms, (long long)days, c->who.name);
         rc = respond_json(req, 201, out);
     }
     explicit_bzero(secret, sizeof(secret));
@@ -1066,18 +829,18 @@ robot_delete(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_account_get(db, c->arg, &acct, &req->err);
+        rc = meta_account_get(db, c->path.arg, &acct, &req->err);
     /* Only a robot: a user named like one (berthctl takes any name) stays. */
     if (rc == GW_OK && !acct.robot)
         rc = GW_ENOTFOUND;
     explicit_bzero(acct.password_hash, sizeof(acct.password_hash));
     if (rc == GW_OK)
-        rc = meta_account_delete(db, c->arg, &req->err);
+        rc = meta_account_delete(db, c->path.arg, &req->err);
     if (rc == GW_ENOTFOUND)
-        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "robot %s not known", c->arg);
+        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "robot %s not known", c->path.arg);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=robot_delete project=%s robot=%s by=%s", c->project, c->arg,
+    log_info("api", "event=robot_delete project=%s robot=%s by=%s", c->path.project, c->path.arg,
              c->who.name);
     return respond_empty(req);
 }
@@ -1105,10 +868,10 @@ repos_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK)
-        rc = meta_repo_list_project(db, c->project, last, n + 1, &res, &req->err);
+        rc = meta_repo_list_project(db, c->path.project, last, n + 1, &res, &req->err);
     if (rc != GW_OK)
         return http_respond_error(req);
-    snprintf(base, sizeof(base), API_PREFIX "/projects/%s/repositories", c->project);
+    snprintf(base, sizeof(base), API_PREFIX "/projects/%s/repositories", c->path.project);
     return answer_page(req, res, n, repo_json, base, json_object(), "repositories");
 }
 
@@ -1127,14 +890,14 @@ repo_delete(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_repo_delete(db, c->repo, req->app->cfg.gc_delay_s, &req->err);
+        rc = meta_repo_delete(db, c->path.repo, req->app->cfg.gc_delay_s, &req->err);
     if (rc == GW_OK)
-        mcache_invalidate(c->repo);
+        mcache_invalidate(c->path.repo);
     if (rc == GW_ENOTFOUND)
         return repo_unknown(req);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=repository_delete repo=%s by=%s", c->repo, c->who.name);
+    log_info("api", "event=repository_delete repo=%s by=%s", c->path.repo, c->who.name);
     return respond_empty(req);
 }
 
@@ -1170,15 +933,15 @@ artifacts_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK)
-        rc = meta_repo_get(db, c->repo, &id, &req->err);
+        rc = meta_repo_get(db, c->path.repo, &id, &req->err);
     if (rc == GW_OK)
-        rc = meta_artifact_list(db, c->repo, last, n + 1, &res, &req->err);
+        rc = meta_artifact_list(db, c->path.repo, last, n + 1, &res, &req->err);
     if (rc == GW_ENOTFOUND)
         return repo_unknown(req);
     if (rc != GW_OK)
         return http_respond_error(req);
-    snprintf(base, sizeof(base), API_PREFIX "/repositories/%s/artifacts", c->repo);
-    return answer_page(req, res, n, artifact_json, base, json_pack("{s:s}", "name", c->repo),
+    snprintf(base, sizeof(base), API_PREFIX "/repositories/%s/artifacts", c->path.repo);
+    return answer_page(req, res, n, artifact_json, base, json_pack("{s:s}", "name", c->path.repo),
                        "artifacts");
 }
 
@@ -1190,14 +953,16 @@ artifact_delete(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_manifest_delete(db, c->repo, c->arg, req->app->cfg.gc_delay_s, &req->err);
+        rc = meta_manifest_delete(db, c->path.repo, c->path.arg, req->app->cfg.gc_delay_s,
+                                  &req->err);
     if (rc == GW_OK)
-        mcache_invalidate(c->repo);
+        mcache_invalidate(c->path.repo);
     if (rc == GW_ENOTFOUND)
         return http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "manifest unknown");
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=artifact_delete repo=%s digest=%s by=%s", c->repo, c->arg, c->who.name);
+    log_info("api", "event=artifact_delete repo=%s digest=%s by=%s", c->path.repo, c->path.arg,
+             c->who.name);
     return respond_empty(req);
 }
 
@@ -1221,13 +986,14 @@ tags_list(http_req_t *req, api_ctx_t *c, json_t *body)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK)
-        rc = meta_tag_list(db, c->repo, last, n + 1, &res, &req->err);
+        rc = meta_tag_list(db, c->path.repo, last, n + 1, &res, &req->err);
     if (rc == GW_ENOTFOUND)
         return repo_unknown(req);
     if (rc != GW_OK)
         return http_respond_error(req);
-    snprintf(base, sizeof(base), API_PREFIX "/repositories/%s/tags", c->repo);
-    return answer_page(req, res, n, tag_json, base, json_pack("{s:s}", "name", c->repo), "tags");
+    snprintf(base, sizeof(base), API_PREFIX "/repositories/%s/tags", c->path.repo);
+    return answer_page(req, res, n, tag_json, base, json_pack("{s:s}", "name", c->path.repo),
+                       "tags");
 }
 
 static int
@@ -1238,14 +1004,15 @@ tag_delete(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)body;
     if (rc == GW_OK)
-        rc = meta_tag_delete(db, c->repo, c->arg, &req->err);
+        rc = meta_tag_delete(db, c->path.repo, c->path.arg, &req->err);
     if (rc == GW_OK)
-        mcache_invalidate(c->repo);
+        mcache_invalidate(c->path.repo);
     if (rc == GW_ENOTFOUND)
-        return http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "tag %s not known", c->arg);
+        return http_fail(req, rc, 404, OCI_MANIFEST_UNKNOWN, "tag %s not known", c->path.arg);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=tag_delete repo=%s tag=%s by=%s", c->repo, c->arg, c->who.name);
+    log_info("api", "event=tag_delete repo=%s tag=%s by=%s", c->path.repo, c->path.arg,
+             c->who.name);
     return respond_empty(req);
 }
 
@@ -1290,7 +1057,7 @@ users_list(http_req_t *req, api_ctx_t *c, json_t *body)
 
     (void)c;
     (void)body;
-    if (page_args(req, component_valid, &n, &last) != GW_OK)
+    if (page_args(req, api_path_component_valid, &n, &last) != GW_OK)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK)
@@ -1314,7 +1081,7 @@ user_create(http_req_t *req, api_ctx_t *c, json_t *body)
         field_str(req, body, "password", &pw) != GW_OK ||
         field_bool(req, body, "admin", &admin) != GW_OK || check_password(req, pw) != GW_OK)
         return GW_EINVALID;
-    if (!component_valid(name))
+    if (!api_path_component_valid(name))
         return http_fail(req, GW_EINVALID, 400, OCI_NAME_INVALID, "invalid user name");
     rc = http_db(req, &db);
     if (rc == GW_OK && passwd_hash(pw, hash, sizeof(hash)) != GW_OK)
@@ -1342,7 +1109,7 @@ user_password(http_req_t *req, api_ctx_t *c, json_t *body)
         return GW_EINVALID;
     rc = http_db(req, &db);
     if (rc == GW_OK)
-        rc = meta_account_get(db, c->arg, &acct, &req->err);
+        rc = meta_account_get(db, c->path.arg, &acct, &req->err);
     /* A robot's secret is not a password: robots are made anew instead. */
     if (rc == GW_OK && acct.robot)
         rc = GW_ENOTFOUND;
@@ -1350,11 +1117,11 @@ user_password(http_req_t *req, api_ctx_t *c, json_t *body)
     if (rc == GW_OK && passwd_hash(pw, hash, sizeof(hash)) != GW_OK)
         rc = gw_error_internal(&req->err, GW_ERR, "password hashing failed");
     if (rc == GW_OK)
-        rc = meta_account_set_password(db, c->arg, hash, &req->err);
+        rc = meta_account_set_password(db, c->path.arg, hash, &req->err);
     if (rc == GW_ENOTFOUND)
-        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "user %s not known", c->arg);
+        return http_fail(req, rc, 404, OCI_NAME_UNKNOWN, "user %s not known", c->path.arg);
     if (rc != GW_OK)
         return http_respond_error(req);
-    log_info("api", "event=user_password user=%s by=%s", c->arg, c->who.name);
+    log_info("api", "event=user_password user=%s by=%s", c->path.arg, c->who.name);
     return respond_empty(req);
 }
