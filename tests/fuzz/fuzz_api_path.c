@@ -8,7 +8,7 @@
  * a repository's project is its first component, a robot's account name is
  * its project's, and a failure carries a 400 or 404 with an OCI code.
  *
- * FUZZ-LINK: gateway/api_path.c gateway/ref.c gateway/digest.c gateway/gw_error.c gateway/log.c -lcrypto
+ * FUZZ-LINK-ADD: gateway/api_path.c
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -65,9 +65,9 @@ check_ok(const api_path_t *p)
         abort();
     if (p->kind == EP_ARTIFACT && digest_parse(p->arg, &algo) != GW_OK)
         abort();
-    if (p->kind == EP_ROBOT && (strncmp(p->arg, "robot$", 6) != 0 ||
-                                strncmp(p->arg + 6, p->project, plen) != 0 ||
-                                p->arg[6 + plen] != '+'))
+    if (p->kind == EP_ROBOT &&
+        (strncmp(p->arg, "robot$", 6) != 0 || strncmp(p->arg + 6, p->project, plen) != 0 ||
+         p->arg[6 + plen] != '+'))
         abort();
     if ((p->kind == EP_MEMBER || p->kind == EP_USER_PASSWORD) && p->arg[0] == '\0')
         abort();
