@@ -147,26 +147,30 @@ meta_repo_ensure(db_conn_t *db, const char *name, int64_t *id, gw_error_t *err)
     return rc;
 }
 
-int
-meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
-                  gw_error_t *err)
+/* Runs a blob lookup by (repository name, digest) giving size and key. */
+static int
+blob_by_name(db_conn_t *db, db_query_t *q, const char *name, const char *digest, int64_t *size,
+             char *key, gw_error_t *err)
 {
     db_params_t p = {0};
 
     db_param_text(&p, name);
     db_param_text(&p, digest);
-    return size_and_key(db, &q_blob_in_repo, &p, size, key, err);
+    return size_and_key(db, q, &p, size, key, err);
+}
+
+int
+meta_blob_in_repo(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
+                  gw_error_t *err)
+{
+    return blob_by_name(db, &q_blob_in_repo, name, digest, size, key, err);
 }
 
 int
 meta_blob_in_project(db_conn_t *db, const char *name, const char *digest, int64_t *size, char *key,
                      gw_error_t *err)
 {
-    db_params_t p = {0};
-
-    db_param_text(&p, name);
-    db_param_text(&p, digest);
-    return size_and_key(db, &q_blob_in_project, &p, size, key, err);
+    return blob_by_name(db, &q_blob_in_project, name, digest, size, key, err);
 }
 
 int

@@ -626,6 +626,14 @@ c60_expect_any 2xx
 expect_header OCI-Subject "${MANIFEST[3]}"
 
 # --- listing tags
+c60_half_page() { # GET the first NUM_TAGS/2 tags with n=: sets NUM_RESULTS and TAG_LIST
+    NUM_RESULTS=$((NUM_TAGS / 2))
+    http GET "$BERTH_URL/v2/$C60_NS/tags/list?n=$NUM_RESULTS"
+    expect_status 200
+    mapfile -t TAG_LIST < <(c60_tags)
+    expect_eq "${#TAG_LIST[@]}" "$NUM_RESULTS" "n=$NUM_RESULTS gives $NUM_RESULTS tags"
+}
+
 t_begin "discovery: GET request to list tags should yield 200 response"
 http GET "$BERTH_URL/v2/$C60_NS/tags/list"
 expect_status 200
@@ -633,11 +641,7 @@ mapfile -t TAG_LIST < <(c60_tags)
 NUM_TAGS=${#TAG_LIST[@]}
 
 t_begin "discovery: GET number of tags should be limitable by \`n\` query parameter"
-NUM_RESULTS=$((NUM_TAGS / 2))
-http GET "$BERTH_URL/v2/$C60_NS/tags/list?n=$NUM_RESULTS"
-expect_status 200
-mapfile -t TAG_LIST < <(c60_tags)
-expect_eq "${#TAG_LIST[@]}" "$NUM_RESULTS" "n=$NUM_RESULTS gives $NUM_RESULTS tags"
+c60_half_page
 
 t_begin "discovery: GET start of tag is set by \`last\` query parameter"
 http GET "$BERTH_URL/v2/$C60_NS/tags/list?n=$NUM_RESULTS"
@@ -830,11 +834,7 @@ else
 fi
 
 t_begin "extra: GET start of tag is set by \`last\` query parameter (later check)"
-NUM_RESULTS=$((NUM_TAGS / 2))
-http GET "$BERTH_URL/v2/$C60_NS/tags/list?n=$NUM_RESULTS"
-expect_status 200
-mapfile -t TAG_LIST < <(c60_tags)
-expect_eq "${#TAG_LIST[@]}" "$NUM_RESULTS" "n=$NUM_RESULTS gives $NUM_RESULTS tags"
+c60_half_page
 LAST=${TAG_LIST[NUM_RESULTS - 1]:-}
 http GET "$(c60_q "$BERTH_URL/v2/$C60_NS/tags/list" "n=$NUM_RESULTS" "last=$LAST")"
 expect_status 200
