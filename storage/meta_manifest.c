@@ -256,21 +256,13 @@ meta_repo_lock(db_conn_t *db, int64_t repo_id, int exclusive, gw_error_t *err)
     return db_exec(db, exclusive ? &q_repo_lock : &q_repo_lock_shared, &p, NULL, err);
 }
 
-/* Runs a DELETE of texts a, b (and c when not NULL); no row deleted is
- * GW_ENOTFOUND. */
+/* Runs a DELETE with `p` bound; no row deleted is GW_ENOTFOUND. */
 static int
-delete_one(db_conn_t *db, db_query_t *q, const char *a, const char *b, const char *c,
-           gw_error_t *err)
+delete_one(db_conn_t *db, db_query_t *q, const db_params_t *p, gw_error_t *err)
 {
-    db_params_t p = {0};
     db_res_t *res = NULL;
-    int rc;
+    int rc = db_exec(db, q, p, &res, err);
 
-    db_param_text(&p, a);
-    db_param_text(&p, b);
-    if (c != NULL)
-        db_param_text(&p, c);
-    rc = db_exec(db, q, &p, &res, err);
     if (rc == GW_OK && db_res_affected(res) == 0)
         rc = GW_ENOTFOUND;
     db_res_free(res);
@@ -281,16 +273,22 @@ int
 meta_manifest_delete(db_conn_t *db, const char *name, const char *digest, int gc_delay_s,
                      gw_error_t *err)
 {
-    char delay[24];
+    db_params_t p = {0};
 
-    snprintf(delay, sizeof(delay), "%d", gc_delay_s);
-    return delete_one(db, &q_manifest_delete, name, digest, delay, err);
+    db_param_text(&p, name);
+    db_param_text(&p, digest);
+    db_param_int64(&p, gc_delay_s);
+    return delete_one(db, &q_manifest_delete, &p, err);
 }
 
 int
 meta_tag_delete(db_conn_t *db, const char *name, const char *tag, gw_error_t *err)
 {
-    return delete_one(db, &q_tag_delete, name, tag, NULL, err);
+    db_params_t p = {0};
+
+    db_param_text(&p, name);
+    db_param_text(&p, tag);
+    return delete_one(db, &q_tag_delete, &p, err);
 }
 
 int
